@@ -8,17 +8,26 @@ when it is used, by :mod:`exsync.credentials`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import stat
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from exsync.errors import ConfigError
 
 DIRECTIONS = ("exchange-to-crm", "crm-to-exchange", "two-way")
 SLOT_MINUTES = (15, 30)
-EXCHANGE_VERSIONS = ("Exchange2010", "Exchange2013", "Exchange2016")
 AUTH_TYPES = ("basic", "ntlm", "oauth2")
 DELETE_POLICIES = ("delete", "keep")
 CONFLICT_POLICIES = ("crm-wins", "exchange-wins")
 BATCH_SIZE_RANGE = (1, 512)
 DEFAULT_CATEGORY = "PegaSASync"
+CONFIG_ENV = "EXSYNC_CONFIG"
 
 
 @dataclass(frozen=True)
@@ -112,3 +121,126 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     source: Path | None = None  # the file this was read from
+
+
+def default_config_path() -> Path:
+    """Return ``$XDG_CONFIG_HOME/exsync/config.toml`` (``~/.config`` by default)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "exsync" / "config.toml"
+
+
+def default_store_path() -> Path:
+    """Return ``$XDG_DATA_HOME/exsync/exsync.db`` (``~/.local/share`` by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "exsync" / "exsync.db"
+
+
+def find_config_path(explicit: Path | str | None = None) -> Path:
+    """Return the config file to use: the flag, then $EXSYNC_CONFIG, then XDG.
+
+    The file need not exist; :func:`load_config` says so if it does not.
+    """
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]).expanduser()
+    return default_config_path()
+
+
+def load_config(path: Path | str) -> Config:
+    """Read, validate and return the configuration at ``path``.
+
+    Raises :class:`ConfigError` when the file is missing or unreadable, is
+    not TOML, or holds invalid settings: every problem is listed at once.
+    """
+    from exsync.configcheck import check_config  # the checks import this module
+
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"there is no configuration file at {path}",
+            hint="run 'exsync configure' to write one, or pass --config.",
+        ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read the configuration {path}: {error.strerror}"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"the configuration {path} is not valid TOML: {error}",
+            hint="compare it with config.example.toml.",
+        ) from None
+    return check_config(document, path, _file_mode(path))
+
+
+def _file_mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def to_toml_dict(config: Config, *, mask: bool = False) -> dict[str, Any]:
+    """Return ``config`` as the dictionary that :func:`write_config` writes.
+
+    Unset values are left out. With ``mask``, secret commands are shown
+    only by their program name, for display.
+    """
+    document: dict[str, Any] = {}
+    for section in fields(Config):
+        if section.name == "source":
+            continue
+        table = {}
+        for item in fields(getattr(config, section.name)):
+            value = _to_toml_value(
+                getattr(getattr(config, section.name), item.name), mask
+            )
+            if value is not None:
+                table[item.name] = value
+        document[section.name] = table
+    return document
+
+
+def _to_toml_value(value: Any, mask: bool) -> Any:
+    if isinstance(value, Secret):
+        if value.env:
+            return {"env": value.env}
+        return {"command": mask_command(value.command) if mask else value.command}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return "; ".join(value)
+    return value
+
+
+def mask_command(command: str | None) -> str:
+    """Return ``command`` with everything after the program name hidden."""
+    program = (command or "").split(maxsplit=1)[0] if command else ""
+    return f"{program} ****" if program else "****"
+
+
+def write_config(config: Config, path: Path | str) -> Path:
+    """Write ``config`` as TOML to ``path``, mode 0600, replacing it atomically.
+
+    Raises :class:`ConfigError` when the file cannot be written.
+    """
+    path = Path(path)
+    text = tomli_w.dumps(to_toml_dict(config))
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".config-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write the configuration {path}: {error.strerror}"
+        ) from error
+    return path
