@@ -49,7 +49,19 @@ def _rich_handler() -> logging.Handler:
     )
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Write to whatever ``sys.stderr`` is now, not what it was at set-up."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _plain_handler() -> logging.Handler:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter(PLAIN_FORMAT, "%Y-%m-%dT%H:%M:%S%z"))
     return handler
