@@ -1,0 +1,1 @@
+"""Conformance of the built-in Exchange emulator to Microsoft's references."""

@@ -1,0 +1,31 @@
+"""Fixtures for the conformance tests: references, schema sets, traffic checks."""
+
+from pathlib import Path
+
+import pytest
+
+from conformance.references import describe_missing_reference, find_reference_dir
+from conformance.schemas import PROFILE_SETS, SchemaSet, load_schema_set
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """The EWS reference folder; skips the test where it is absent."""
+    folder = find_reference_dir()
+    if folder is None:
+        pytest.skip(describe_missing_reference())
+
+    return folder
+
+
+@pytest.fixture(scope="session")
+def samples_dir(reference_dir: Path) -> Path:
+    """The folder of verbatim XML samples."""
+    return reference_dir / "samples"
+
+
+@pytest.fixture(scope="session")
+def schema_sets(reference_dir: Path) -> dict[str, SchemaSet]:
+    """Every schema set the emulator is held to, by set name, loaded once."""
+    names = sorted(set(PROFILE_SETS.values()))
+    return {name: load_schema_set(reference_dir, name) for name in names}
