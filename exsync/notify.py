@@ -157,50 +157,40 @@ def format_stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+_INCIDENTS = (
+    "SELECT f.id, f.code, f.message, f.first_failed_at, f.last_failed_at, "
+    "f.resolved_at, f.attempts, o.id AS operator_id, o.name, o.email "
+    "FROM failures f JOIN operators o ON o.id = f.operator_id "
+)
+
+
 def _due_emails(db: Database, config: Config, now: datetime) -> list[_Email]:
     frequency = timedelta(minutes=config.notifications.frequency_minutes)
     cutoff = format_stamp(now - frequency + CRON_JITTER)
-    failing = db.execute(
-        "SELECT f.id, f.code, f.message, f.first_failed_at, f.last_failed_at, "
-        "f.attempts, o.id, o.name, o.email FROM failures f "
-        "JOIN operators o ON o.id = f.operator_id "
-        "WHERE f.resolved_at IS NULL AND f.emailed_at IS NULL "
+    failing = db.query(
+        _INCIDENTS + "WHERE f.resolved_at IS NULL AND f.emailed_at IS NULL "
         "AND f.attempts >= 2 AND f.first_failed_at <= ? ORDER BY f.id",
         [cutoff],
-    ).fetchall()
-    recovered = db.execute(
-        "SELECT f.id, f.code, f.first_failed_at, f.resolved_at, f.attempts, "
-        "o.id, o.name, o.email FROM failures f "
-        "JOIN operators o ON o.id = f.operator_id "
-        "WHERE f.resolved_at IS NOT NULL AND f.emailed_at IS NOT NULL "
+    )
+    emails = [_failure_email(row) for row in failing]
+    recovered = db.query(
+        _INCIDENTS + "WHERE f.resolved_at IS NOT NULL AND f.emailed_at IS NOT NULL "
         "AND f.recovery_emailed_at IS NULL ORDER BY f.id"
-    ).fetchall()
-    return [_failure_email(*row) for row in failing] + [
-        _recovery_email(*row) for row in recovered
-    ]
+    )
+    return emails + [_recovery_email(row) for row in recovered]
 
 
-def _failure_email(
-    incident_id: int,
-    code: str,
-    detail: str,
-    first_failed_at: str,
-    last_failed_at: str,
-    attempts: int,
-    operator_id: str,
-    name: str,
-    address: str,
-) -> _Email:
-    kind = _kind_of(code)
+def _failure_email(incident: dict) -> _Email:
+    kind = _kind_of(incident["code"])
     body = "\n".join(
         [
-            "exsync cannot sync the Exchange contacts of "
-            f"{_mailbox(name, address)} (operator {operator_id}).",
+            f"exsync cannot sync the Exchange contacts of {_mailbox(incident)}.",
             "",
             f"Error:   {kind.title} [{kind.code}]",
-            f"Detail:  {detail}",
-            f"Since:   {_show_stamp(first_failed_at)}, "
-            f"{attempts} attempts, the last at {_show_stamp(last_failed_at)}",
+            f"Detail:  {incident['message']}",
+            f"Since:   {_show_stamp(incident['first_failed_at'])}, "
+            f"{incident['attempts']} attempts, the last at "
+            f"{_show_stamp(incident['last_failed_at'])}",
             "",
             "What to do:",
             textwrap.fill(kind.advice, width=72),
@@ -214,45 +204,27 @@ def _failure_email(
             ),
         ]
     )
-    return _Email(
-        incident_id,
-        False,
-        f"exsync: contact sync failing for {address}: {kind.title}",
-        body,
-    )
+    subject = f"exsync: contact sync failing for {incident['email']}: {kind.title}"
+    return _Email(incident["id"], False, subject, body)
 
 
-def _recovery_email(
-    incident_id: int,
-    code: str,
-    first_failed_at: str,
-    resolved_at: str,
-    attempts: int,
-    operator_id: str,
-    name: str,
-    address: str,
-) -> _Email:
-    kind = _kind_of(code)
+def _recovery_email(incident: dict) -> _Email:
+    kind = _kind_of(incident["code"])
     body = "\n".join(
         [
-            "The Exchange contacts of "
-            f"{_mailbox(name, address)} (operator {operator_id}) sync again.",
+            f"The Exchange contacts of {_mailbox(incident)} sync again.",
             "",
-            f"Recovered: {_show_stamp(resolved_at)}",
-            f"Failing since: {_show_stamp(first_failed_at)}, "
-            f"{attempts} failed attempts",
+            f"Recovered: {_show_stamp(incident['resolved_at'])}",
+            f"Failing since: {_show_stamp(incident['first_failed_at'])}, "
+            f"{incident['attempts']} failed attempts",
             f"Last error: {kind.title} [{kind.code}]",
             "",
             "Nothing more to do. Changes made in the meantime are picked up by "
             "the sync.",
         ]
     )
-    return _Email(
-        incident_id,
-        True,
-        f"exsync: contact sync working again for {address}",
-        body,
-    )
+    subject = f"exsync: contact sync working again for {incident['email']}"
+    return _Email(incident["id"], True, subject, body)
 
 
 def _kind_of(code: str) -> FailureKind:
@@ -262,8 +234,10 @@ def _kind_of(code: str) -> FailureKind:
     )
 
 
-def _mailbox(name: str, address: str) -> str:
-    return f"{name} <{address}>" if name else address
+def _mailbox(incident: dict) -> str:
+    name, address = incident["name"], incident["email"]
+    mailbox = f"{name} <{address}>" if name else address
+    return f"{mailbox} (operator {incident['operator_id']})"
 
 
 def _show_stamp(stamp: str) -> str:
