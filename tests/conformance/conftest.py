@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.plugin import PLUGIN_NAME
 from conformance.references import describe_missing_reference, find_reference_dir
 from conformance.schemas import PROFILE_SETS, SchemaSet, load_schema_set
 
@@ -29,3 +30,17 @@ def schema_sets(reference_dir: Path) -> dict[str, SchemaSet]:
     """Every schema set the emulator is held to, by set name, loaded once."""
     names = sorted(set(PROFILE_SETS.values()))
     return {name: load_schema_set(reference_dir, name) for name in names}
+
+
+@pytest.fixture(autouse=True)
+def traffic_is_valid(request: pytest.FixtureRequest):
+    """Fail the test when traffic recorded so far breaks the schemas."""
+    yield
+
+    plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    if plugin is None or plugin.checker is None:
+        return
+
+    violations = plugin.checker.check_new(settle=True)
+    if violations:
+        pytest.fail("EWS traffic violations:\n" + "\n".join(violations))
