@@ -195,7 +195,7 @@ def to_toml_dict(config: Config, *, mask: bool = False) -> dict[str, Any]:
             value = _to_toml_value(
                 getattr(getattr(config, section.name), item.name), mask
             )
-            if value is not None:
+            if value not in (None, ""):
                 table[item.name] = value
         document[section.name] = table
     return document

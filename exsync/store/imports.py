@@ -175,14 +175,16 @@ def _count(db: Database, report: ImportReport) -> None:
 
 
 def _merge(db: Database) -> None:
+    # An empty name is a record without one (the reader gives no empty
+    # names): the stored name stays.
     db.execute(
         f"""INSERT INTO main.operators (id, name, email, email_key, contact_sync)
             SELECT id, coalesce(name, ''), email, email_key, contact_sync
             FROM import_rows WHERE true
             ON CONFLICT (email_key) DO UPDATE SET
-                name = coalesce(excluded.name, name),
+                name = coalesce(nullif(excluded.name, ''), name),
                 contact_sync = excluded.contact_sync,
                 updated_at = {_NOW}
             WHERE contact_sync != excluded.contact_sync
-               OR name != coalesce(excluded.name, name)"""
+               OR name != coalesce(nullif(excluded.name, ''), name)"""
     )

@@ -1,0 +1,149 @@
+"""Reading operators CSV files as spreadsheets and HR systems write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from exsync.errors import InputError
+from exsync.operators import OperatorRow, OperatorsFile, RowProblem
+
+
+def read(tmp_path, data: bytes, **options):
+    path = tmp_path / "operators.csv"
+    path.write_bytes(data)
+    source = OperatorsFile(path, **options)
+    return list(source.rows()), source
+
+
+def test_rows_utf8_bom_header_is_recognised(tmp_path):
+    rows, source = read(tmp_path, b"\xef\xbb\xbfemail,name\nann@example.com,Ann\n")
+
+    assert rows == [OperatorRow(1, 2, "ann@example.com", None, "Ann", True)]
+    assert source.encoding == "utf-8-sig"
+
+
+@pytest.mark.parametrize("mark", [";", "\t", ","])
+def test_rows_delimiter_detected_from_header(tmp_path, mark):
+    text = f"id{mark}email{mark}name\n7{mark}ann@example.com{mark}Lee, Ann\n"
+    if mark == ",":
+        text = text.replace("Lee, Ann", '"Lee, Ann"')
+
+    rows, source = read(tmp_path, text.encode())
+
+    assert rows[0].name == "Lee, Ann" and rows[0].operator_id == "7"
+    assert source.delimiter == mark
+
+
+def test_rows_cp1252_file_falls_back_with_warning(tmp_path):
+    rows, source = read(
+        tmp_path, "email;name\nrene@example.com;René Müller\n".encode("cp1252")
+    )
+
+    assert rows[0].name == "René Müller"
+    assert source.encoding == "cp1252"
+    assert source.warnings == [
+        "operators.csv is not UTF-8; read it as cp1252 (Windows Western European)"
+    ]
+
+
+def test_rows_quoted_line_break_keeps_record_numbers(tmp_path):
+    data = b'email,name\nann@example.com,"Ann\nLee"\nbob@,Bob\n'
+
+    rows, _ = read(tmp_path, data)
+
+    assert rows[0].name == "Ann Lee"
+    assert rows[1] == RowProblem(2, 4, "'bob@' is not a valid email address")
+
+
+@pytest.mark.parametrize(
+    "header", ["E-mail Address", " EMAIL ", "Primary SMTP Address", "e_mail"]
+)
+def test_rows_header_spelling_variants_accepted(tmp_path, header):
+    rows, _ = read(tmp_path, f'"{header}"\nann@example.com\n'.encode())
+
+    assert rows[0].email == "ann@example.com"
+
+
+def test_rows_first_and_last_name_columns_joined(tmp_path):
+    rows, _ = read(tmp_path, b" First Name ;Last Name;Mail\nAnn;Lee;a@example.com\n")
+
+    assert rows[0].name == "Ann Lee"
+
+
+def test_rows_nonbreaking_and_stray_spaces_stripped(tmp_path):
+    data = "email,name\n\u00a0ann@example.com \u00a0, Ann\u00a0 Lee \n".encode()
+
+    rows, _ = read(tmp_path, data)
+
+    assert (rows[0].email, rows[0].name) == ("ann@example.com", "Ann Lee")
+
+
+def test_rows_blank_and_delimiter_only_rows_skipped(tmp_path):
+    rows, _ = read(tmp_path, b"email;name\n\n;;\n ; \nann@example.com;Ann\n")
+
+    assert [(row.record, row.line) for row in rows] == [(4, 5)]
+
+
+def test_rows_name_and_address_form_split(tmp_path):
+    rows, _ = read(tmp_path, b'email\n"Ann Lee <Ann@Example.com>"\n')
+
+    assert (rows[0].name, rows[0].email) == ("Ann Lee", "Ann@Example.com")
+
+
+@pytest.mark.parametrize(
+    ("flag", "enabled"),
+    [
+        ("yes", True),
+        ("No", False),
+        ("TRUE", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+        ("x", True),
+        ("", False),
+    ],
+)
+def test_rows_contact_sync_flags_understood(tmp_path, flag, enabled):
+    rows, _ = read(tmp_path, f"email,contact sync\nann@example.com,{flag}\n".encode())
+
+    assert rows[0].contact_sync is enabled
+
+
+def test_rows_unknown_flag_is_problem(tmp_path):
+    rows, _ = read(tmp_path, b"email,sync\nann@example.com,maybe\n")
+
+    assert rows == [
+        RowProblem(
+            1,
+            2,
+            "contact sync 'maybe' is not one of yes, no, true, false, 1, 0, x or empty",
+        )
+    ]
+
+
+def test_rows_without_flag_column_default_to_enabled(tmp_path):
+    rows, _ = read(tmp_path, b"email\nann@example.com\n")
+
+    assert rows[0].contact_sync is True
+
+
+def test_rows_no_email_column_refused(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, b"id,name\n1,Ann\n")
+
+    assert caught.value.message == (
+        "the header has no email address column (found 'id', 'name')"
+    )
+
+
+def test_rows_given_encoding_that_does_not_fit_refused(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, "email\nrené@example.com\n".encode("cp1252"), encoding="utf-8")
+
+    assert caught.value.message.endswith("is not valid utf-8 (it holds byte 0xe9)")
+
+
+def test_rows_unused_column_warned(tmp_path):
+    _, source = read(tmp_path, b"email,department\nann@example.com,Sales\n")
+
+    assert source.warnings == ["column 'department' is not used"]
