@@ -1,0 +1,238 @@
+"""The HTTP side: threads, keep-alive, authentication and SOAP dispatch."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from exsync.emulator.auth import CHALLENGE_HEADERS, AuthState, Challenge, authenticate
+from exsync.emulator.journal import JournalEntry
+from exsync.emulator.operations import OPERATIONS
+from exsync.emulator.operations.common import Call
+from exsync.emulator.soap import (
+    MAX_BODY_BYTES,
+    ResponseError,
+    SoapFault,
+    envelope,
+    error_message,
+    fault_body,
+    parse_request,
+    response_body,
+    server_version_header,
+)
+from exsync.emulator.traffic import dump_traffic
+
+log = logging.getLogger(__name__)
+
+EWS_PATH = "/ews/exchange.asmx"
+CONTROL_PREFIX = "/emulator/v1/"
+_CODE = re.compile(rb"<m:ResponseCode>(\w+)</m:ResponseCode>")
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """A threading server that knows its emulator."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address, emulator: Any):
+        self.emulator = emulator
+        super().__init__(address, EwsHandler)
+
+
+class EwsHandler(BaseHTTPRequestHandler):
+    """One connection: requests are served in turn over keep-alive."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "Microsoft-IIS/10.0"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.auth_state = AuthState()
+
+    def log_message(self, format: str, *args) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        if self.path.startswith(CONTROL_PREFIX):
+            self._control("GET")
+        else:
+            self._send(405, b"", {"Allow": "POST"})
+
+    def do_DELETE(self) -> None:
+        if self.path.startswith(CONTROL_PREFIX):
+            self._control("DELETE")
+        else:
+            self._send(405, b"", {"Allow": "POST"})
+
+    def do_POST(self) -> None:
+        if self.path.startswith(CONTROL_PREFIX):
+            self._control("POST")
+        elif self.path.split("?", 1)[0].lower() == EWS_PATH:
+            self._ews()
+        else:
+            self._drain()
+            self._send(404, b"")
+
+    def _control(self, method: str) -> None:
+        body = self._drain()
+        if body is None:
+            return
+        status, payload = self.server.emulator.control.handle(
+            method, self.path[len(CONTROL_PREFIX) :], body
+        )
+        self._send(status, payload, {"Content-Type": "application/json"})
+
+    def _drain(self) -> bytes | None:
+        """Read the request body; answers 413/411 and returns None if refused."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self._send(411, b"", close=True)
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send(400, b"", close=True)
+            return None
+        if length > MAX_BODY_BYTES:
+            log.warning("refused a %d-byte request body", length)
+            self._send(413, b"", close=True)
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _send(
+        self, status: int, body: bytes, headers: dict | None = None, close=False
+    ) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _http_faults(self) -> bool:
+        faults = self.server.emulator.faults
+        delay = faults.take("latency")
+        if delay is not None:
+            time.sleep(delay.options["seconds"])
+        if faults.take("drop_connection") is not None:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        rule = faults.take("http_status")
+        if rule is not None:
+            headers = {"Content-Type": "text/html"}
+            if rule.options.get("retry_after") is not None:
+                headers["Retry-After"] = str(rule.options["retry_after"])
+            if rule.options["status"] == 401:
+                headers["WWW-Authenticate"] = CHALLENGE_HEADERS[0]
+            self._send(rule.options["status"], b"", headers)
+            return True
+        return False
+
+    def _ews(self) -> None:
+        started = time.perf_counter()
+        emulator = self.server.emulator
+        data = self._drain()
+        if data is None or self._http_faults():
+            return
+        try:
+            account = authenticate(
+                self.headers.get("Authorization"), self.auth_state, emulator.directory
+            )
+        except Challenge as challenge:
+            headers = {"Content-Type": "text/html"}
+            tokens = [challenge.token] if challenge.token else list(CHALLENGE_HEADERS)
+            self.send_response(401)
+            for token in tokens:
+                self.send_header("WWW-Authenticate", token)
+            self.send_header("Content-Length", "0")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
+        profile = emulator.profile
+        dump_traffic("request", profile.name, data)
+        operation, mailbox_address, status = "Unknown", None, 200
+        try:
+            request = parse_request(data)
+            operation = request.operation
+            body, mailbox_address = self._dispatch(request, account)
+        except SoapFault as fault:
+            log.info("answering %s with fault %s", operation, fault.code)
+            body, status = fault_body(fault), 500
+        except Exception:  # noqa: BLE001 - a server answers, whatever broke
+            log.exception("internal error serving %s", operation)
+            fault = SoapFault(
+                "ErrorInternalServerError",
+                "An internal server error occurred. The operation failed.",
+            )
+            body, status = fault_body(fault), 500
+        payload = envelope(server_version_header(profile.server_version_info), body)
+        dump_traffic("response", profile.name, payload)
+        self._send(status, payload, {"Content-Type": "text/xml; charset=utf-8"})
+        match = _CODE.search(payload, 0, 4096) if status == 200 else None
+        code = (
+            match.group(1).decode()
+            if match
+            else ("NoError" if status == 200 else "Fault")
+        )
+        emulator.journal.record(
+            JournalEntry(
+                operation,
+                mailbox_address,
+                len(data),
+                len(payload),
+                status,
+                time.perf_counter() - started,
+                code,
+            )
+        )
+
+    def _dispatch(self, request, account) -> tuple[str, str | None]:
+        emulator = self.server.emulator
+        profile = emulator.profile
+        version = request.version or "Exchange2007_SP1"
+        if version not in profile.accepted:
+            raise SoapFault(
+                "ErrorInvalidServerVersion", "The specified server version is invalid."
+            )
+        mailbox = emulator.target_mailbox(account, request.impersonate)
+        handler = OPERATIONS.get(request.operation)
+        if handler is None:
+            raise SoapFault(
+                "ErrorInvalidRequest",
+                f"The request is invalid: {request.operation} is not supported.",
+                client=True,
+            )
+        busy = emulator.faults.take("server_busy", request.operation, mailbox.address)
+        if busy is not None:
+            return _busy(request.operation, busy), mailbox.address
+        call = Call(request, profile, emulator.directory, account, mailbox, emulator)
+        return handler(call), mailbox.address
+
+
+def _busy(operation: str, rule) -> str:
+    back_off = str(rule.options["back_off_ms"])
+    message = "The server cannot service this request right now. Try again later."
+    if rule.options["as_fault"]:
+        raise SoapFault(
+            "ErrorServerBusy", message, values={"BackOffMilliseconds": back_off}
+        )
+    tail = ""
+    if operation == "SyncFolderItems":
+        tail = (
+            "<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>"
+        )
+    error = ResponseError("ErrorServerBusy", message)
+    return response_body(operation, [error_message(operation, error, tail)])
