@@ -24,13 +24,13 @@ from exsync.emulator.soap import (
     response_body,
     server_version_header,
 )
-from exsync.emulator.traffic import dump_traffic
+from exsync.emulator.traffic import dump_traffic, next_sequence
 
 log = logging.getLogger(__name__)
 
 EWS_PATH = "/ews/exchange.asmx"
 CONTROL_PREFIX = "/emulator/v1/"
-_CODE = re.compile(rb"<m:ResponseCode>(\w+)</m:ResponseCode>")
+_CODE = re.compile(rb":ResponseCode[^>]*>\s*(\w+)")
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -120,7 +120,7 @@ class EwsHandler(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(body)
 
-    def _http_faults(self) -> bool:
+    def _http_faults(self, exchange: dict) -> bool:
         faults = self.server.emulator.faults
         delay = faults.take("latency")
         if delay is not None:
@@ -136,33 +136,41 @@ class EwsHandler(BaseHTTPRequestHandler):
                 headers["Retry-After"] = str(rule.options["retry_after"])
             if rule.options["status"] == 401:
                 headers["WWW-Authenticate"] = CHALLENGE_HEADERS[0]
-            self._send(rule.options["status"], b"", headers)
+            self._answer(exchange, rule.options["status"], b"", headers)
             return True
         return False
+
+    def _answer(self, exchange: dict, status: int, payload: bytes, headers) -> None:
+        dump_traffic("response", exchange["version"], payload, exchange["seq"])
+        self._send(status, payload, headers)
+
+    def _challenge(self, exchange: dict, token: str | None) -> None:
+        dump_traffic("response", exchange["version"], b"", exchange["seq"])
+        self.send_response(401)
+        for value in [token] if token else CHALLENGE_HEADERS:
+            self.send_header("WWW-Authenticate", value)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _ews(self) -> None:
         started = time.perf_counter()
         emulator = self.server.emulator
+        profile = emulator.profile
         data = self._drain()
-        if data is None or self._http_faults():
+        if data is None:
+            return
+        exchange = {"seq": next_sequence(), "version": profile.name}
+        dump_traffic("request", profile.name, data, exchange["seq"])
+        if self._http_faults(exchange):
             return
         try:
             account = authenticate(
                 self.headers.get("Authorization"), self.auth_state, emulator.directory
             )
         except Challenge as challenge:
-            headers = {"Content-Type": "text/html"}
-            tokens = [challenge.token] if challenge.token else list(CHALLENGE_HEADERS)
-            self.send_response(401)
-            for token in tokens:
-                self.send_header("WWW-Authenticate", token)
-            self.send_header("Content-Length", "0")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
+            self._challenge(exchange, challenge.token)
             return
-        profile = emulator.profile
-        dump_traffic("request", profile.name, data)
         operation, mailbox_address, status = "Unknown", None, 200
         try:
             request = parse_request(data)
@@ -179,14 +187,8 @@ class EwsHandler(BaseHTTPRequestHandler):
             )
             body, status = fault_body(fault), 500
         payload = envelope(server_version_header(profile.server_version_info), body)
-        dump_traffic("response", profile.name, payload)
-        self._send(status, payload, {"Content-Type": "text/xml; charset=utf-8"})
-        match = _CODE.search(payload, 0, 4096) if status == 200 else None
-        code = (
-            match.group(1).decode()
-            if match
-            else ("NoError" if status == 200 else "Fault")
-        )
+        match = _CODE.search(payload, 0, 4096)
+        code = match.group(1).decode() if match else "NoError"
         emulator.journal.record(
             JournalEntry(
                 operation,
@@ -197,6 +199,9 @@ class EwsHandler(BaseHTTPRequestHandler):
                 time.perf_counter() - started,
                 code,
             )
+        )
+        self._answer(
+            exchange, status, payload, {"Content-Type": "text/xml; charset=utf-8"}
         )
 
     def _dispatch(self, request, account) -> tuple[str, str | None]:

@@ -1,0 +1,113 @@
+"""SyncFolderItems semantics, driven through unmodified exchangelib."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ALICE
+from exchangelib.errors import ErrorInvalidSyncStateData
+
+
+def _walk(folder, state, page=512, fields=("display_name", "job_title")):
+    folder.item_sync_state = state
+    changes = list(
+        folder.sync_items(
+            sync_state=state, max_changes_returned=page, only_fields=list(fields)
+        )
+    )
+    return changes, folder.item_sync_state
+
+
+def _summary(changes):
+    result = []
+    for kind, item in changes:
+        if kind == "delete":
+            result.append((kind, item.id))
+        else:
+            result.append((kind, item.display_name))
+    return sorted(result)
+
+
+def test_sync_first_walk_in_pages_of_one_returns_each_item_once(account):
+    changes, _ = _walk(account.contacts, None, page=1)
+    assert _summary(changes) == [("create", "Ana Souza"), ("create", "Jürgen Groß")]
+
+
+def test_sync_after_owner_edit_reports_update(account, emulator):
+    _, state = _walk(account.contacts, None)
+    owner = emulator.owner(ALICE)
+    item_id = owner.contacts()[0]["item_id"]
+    owner.update_contact(item_id, {"job_title": "CFO"})
+    changes, _ = _walk(account.contacts, state)
+    assert [(k, i.job_title) for k, i in changes] == [("update", "CFO")]
+
+
+def test_sync_created_then_updated_reports_single_create(account, emulator):
+    _, state = _walk(account.contacts, None)
+    owner = emulator.owner(ALICE)
+    item_id = owner.create_contact({"display_name": "Nova"})
+    owner.update_contact(item_id, {"job_title": "Dev"})
+    changes, _ = _walk(account.contacts, state)
+    assert [(k, i.display_name, i.job_title) for k, i in changes] == [
+        ("create", "Nova", "Dev")
+    ]
+
+
+def test_sync_created_and_deleted_between_walks_reports_nothing(account, emulator):
+    _, state = _walk(account.contacts, None)
+    owner = emulator.owner(ALICE)
+    owner.delete_contact(owner.create_contact({"display_name": "Brief"}))
+    changes, new_state = _walk(account.contacts, state)
+    assert changes == []
+    assert new_state != state
+
+
+def test_sync_seen_item_deleted_reports_delete(account, emulator):
+    _, state = _walk(account.contacts, None)
+    owner = emulator.owner(ALICE)
+    item_id = owner.contacts()[1]["item_id"]
+    owner.delete_contact(item_id)
+    changes, _ = _walk(account.contacts, state)
+    assert _summary(changes) == [("delete", item_id)]
+
+
+def test_sync_unchanged_mailbox_returns_no_changes(account):
+    _, state = _walk(account.contacts, None)
+    changes, _ = _walk(account.contacts, state)
+    assert changes == []
+
+
+def test_sync_garbage_state_raises_invalid_sync_state(account):
+    with pytest.raises(ErrorInvalidSyncStateData):
+        _walk(account.contacts, "bm90IGEgc3RhdGU=")
+
+
+def test_sync_invalidated_states_raise_invalid_sync_state(account, emulator):
+    _, state = _walk(account.contacts, None)
+    emulator.faults.invalidate_sync_states(ALICE)
+    with pytest.raises(ErrorInvalidSyncStateData):
+        _walk(account.contacts, state)
+
+
+def test_sync_state_of_other_mailbox_is_refused(account, emulator):
+    from conftest import make_account
+
+    emulator.add_mailbox("bob@example.com")
+    emulator.add_contacts("bob@example.com", [{"display_name": "Bob's friend"}])
+    _, bob_state = _walk(make_account(emulator, "bob@example.com").contacts, None)
+    with pytest.raises(ErrorInvalidSyncStateData):
+        _walk(make_account(emulator).contacts, bob_state)
+
+
+def test_sync_distribution_list_arrives_as_group(account, emulator):
+    from exchangelib import DistributionList
+
+    emulator.owner(ALICE).create_contact(
+        {
+            "kind": "distribution_list",
+            "display_name": "Team",
+            "members": ["a@example.com"],
+        }
+    )
+    changes, _ = _walk(account.contacts, None, fields=("display_name",))
+    groups = [i for _, i in changes if isinstance(i, DistributionList)]
+    assert [g.display_name for g in groups] == ["Team"]
