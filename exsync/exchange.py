@@ -18,6 +18,7 @@ deadline.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ SYNC_FIELDS = (
 # Waits after a dropped connection, when the server named no back-off.
 _RECONNECT_WAITS = (0.2, 1.0, 3.0)
 _MAX_BUSY_RETRIES = 8
+_TLS_WORDS = re.compile(r"ssl|tls|certificate|handshake", re.IGNORECASE)
 _T = TypeVar("_T")
 
 
@@ -256,7 +258,13 @@ class Mailbox:
             max_changes_returned=batch_size,
             sync_scope=None,
         )
-        changes = [_change_from_entry(kind, item) for kind, item in entries]
+        changes = []
+        for entry in entries:
+            # exchangelib yields some per-message errors instead of raising.
+            if isinstance(entry, Exception):
+                raise entry
+            if isinstance(entry, tuple):
+                changes.append(_change_from_entry(*entry))
         new_state = service.sync_state or state or ""
         return Page(
             changes=[change for change in changes if change is not None],
@@ -363,8 +371,6 @@ def _translate_errors(request: Callable[[], _T]) -> _T:
         final = ExchangeUnreachableError(f"Exchange did not answer: {error}")
         final.__cause__ = error
         raise _Retryable(final, None) from error
-    except ews_errors.TransportError as error:
-        raise TlsError(f"cannot connect to Exchange securely: {error}") from error
     except ews_errors.UnauthorizedError as error:
         raise ExchangeAuthError(
             "Exchange refused the service account's credentials",
@@ -379,6 +385,14 @@ def _translate_errors(request: Callable[[], _T]) -> _T:
         ews_errors.ErrorMailRecipientNotFound,
     ) as error:
         raise MailboxNotFoundError("no mailbox has this address") from error
+    except ews_errors.TransportError as error:
+        # Every EWS response error derives from TransportError; only the bare
+        # class is raised for transport trouble (TLS, redirects).
+        if type(error) is not ews_errors.TransportError:
+            raise
+        if _TLS_WORDS.search(str(error)):
+            raise TlsError(f"cannot connect to Exchange securely: {error}") from error
+        raise ExchangeUnreachableError(f"cannot reach Exchange: {error}") from error
 
 
 def _credentials(settings: ExchangeSettings, email: str) -> Any:

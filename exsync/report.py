@@ -39,6 +39,7 @@ class MailboxReport:
     detail: str | None = None
     started: float | None = None
     seconds: float = 0.0
+    done: bool = False  # set once the mailbox ended, however it ended
 
     def start(self) -> None:
         """Mark the mailbox as begun now."""
@@ -48,6 +49,7 @@ class MailboxReport:
     def finish(self, outcome: str) -> None:
         """Record how the mailbox ended and how long it took."""
         self.outcome = outcome
+        self.done = True
         if self.started is not None:
             self.seconds = time.monotonic() - self.started
 

@@ -92,7 +92,7 @@ def commit_page(
             db, target.operator_id, page.changes, scope, delete_policy=delete_policy
         )
         if target.sweep:
-            seen = {a.item_id for a in actions if not a.gone}
+            seen = {a.item_id for a in actions}
             actions += [
                 a
                 for a in plan_sweep(

@@ -88,6 +88,7 @@ def sync_mailbox(
     while True:
         if deadline is not None and time.monotonic() >= deadline:
             log.info("mailbox %s: the slot is spent; continuing next run", operator.id)
+            report.finish("incomplete")
             return report
         try:
             page = mailbox.sync_page(position.state, settings.batch_size)

@@ -1,0 +1,94 @@
+"""``exsync sync`` as cron runs it: a real process, its output and exit code."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import replace
+
+from exsync.config import NotificationSettings, SmtpSettings
+from exsync.lock import lock_path, run_lock
+from exsync.store.operators import upsert_operator
+
+from .conftest import ALICE, contact, crm_rows
+from .procs import run_exsync, write_test_config
+
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
+
+
+def test_sync_second_process_exits_7_at_once_and_sends_no_email(
+    config, db, tmp_path, inbox
+):
+    port, received = inbox
+    config = replace(
+        config,
+        smtp=SmtpSettings(host="127.0.0.1", port=port, sender="exsync@x.io"),
+        notifications=NotificationSettings(
+            frequency_minutes=1, failure_recipients=("admin@x.io",)
+        ),
+    )
+    db.execute(
+        "INSERT INTO failures (operator_id, code, message, first_failed_at) "
+        "VALUES ('op-alice', 'auth-failed', 'x', '2020-01-01T00:00:00Z')"
+    )
+    path = write_test_config(config, tmp_path)
+
+    with run_lock(lock_path(config.store.path)):
+        started = time.monotonic()
+        result = run_exsync(path)
+        elapsed = time.monotonic() - started
+
+    assert result.returncode == 7
+    assert "another exsync sync is running" in result.stderr
+    assert elapsed < 10
+    assert received.messages == []
+
+
+def test_sync_under_cron_prints_plain_lines(emulator, config, db, tmp_path):
+    emulator.owner(ALICE).create_contact(contact("Ann Lee", email="ann@x.example"))
+    path = write_test_config(config, tmp_path)
+
+    result = run_exsync(path)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert all(re.match(STAMP + " ", line) for line in lines)
+    assert any(f"mailbox {ALICE} ok: created=1" in line for line in lines), lines
+    assert "summary: mailboxes ok=2" in lines[-1]
+    assert "\x1b[" not in result.stdout + result.stderr
+    assert "ann@x.example" not in result.stdout + result.stderr
+    assert [row["display_name"] for row in crm_rows(db)] == ["Ann Lee"]
+
+
+def test_sync_json_prints_the_summary(emulator, config, db, tmp_path):
+    emulator.owner(ALICE).create_contact(contact("Ann Lee"))
+    path = write_test_config(config, tmp_path)
+
+    result = run_exsync(path, "--json")
+
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["totals"]["created"] == 1
+    assert summary["mailboxes"]["ok"] == 2
+
+
+def test_sync_failed_mailbox_exits_1(emulator, config, db, tmp_path):
+    upsert_operator(db, email="ghost@example.com", operator_id="op-ghost")
+    path = write_test_config(config, tmp_path)
+
+    result = run_exsync(path)
+
+    assert result.returncode == 1
+    assert "mailbox ghost@example.com failed" in result.stdout
+    assert "[mailbox-not-found]" in result.stdout
+
+
+def test_sync_unknown_operator_is_a_usage_error(emulator, config, db, tmp_path):
+    path = write_test_config(config, tmp_path)
+
+    result = run_exsync(path, "--operator", "nobody@example.com")
+
+    assert result.returncode == 2
+    assert "no enabled operator has this address" in result.stderr
