@@ -149,6 +149,16 @@ def send_due_emails(db: Database, config: Config, now: datetime) -> EmailReport:
     return report
 
 
+def check_smtp(settings: SmtpSettings) -> None:
+    """Connect, STARTTLS and log in as configured, then quit without sending.
+
+    Raises :class:`smtplib.SMTPException`, :class:`OSError` or
+    :class:`~exsync.errors.CredentialError` on the first step that fails.
+    """
+    with _connect(settings) as smtp:
+        smtp.noop()
+
+
 def format_stamp(moment: datetime) -> str:
     """``moment`` in the store's timestamp format (UTC, milliseconds, ``Z``)."""
     if moment.tzinfo is None:
