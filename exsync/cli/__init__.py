@@ -71,6 +71,9 @@ class ExsyncGroup(click.Group):
     """A group that turns exsync's errors into a message and an exit code."""
 
     def invoke(self, ctx: click.Context):
+        # Made here, not by the first option that needs it: an object made
+        # in a subcommand's context would be invisible to this handler.
+        ctx.ensure_object(AppContext)
         try:
             return super().invoke(ctx)
         except ExsyncError as error:

@@ -1,0 +1,85 @@
+"""How errors reach people: one line, a hint, an exit code, no traceback."""
+
+from __future__ import annotations
+
+import click
+
+from exsync import __version__
+from exsync.cli import ExsyncGroup, cli, verbosity_options
+from exsync.errors import StoreError
+
+
+def group_raising(error: Exception) -> click.Group:
+    @click.group(cls=ExsyncGroup)
+    def group() -> None:
+        """A group for the test."""
+
+    @group.command()
+    @verbosity_options
+    def fail() -> None:
+        """Raise the error."""
+        raise error
+
+    return group
+
+
+def test_version_prints_program_and_version(runner):
+    result = runner.invoke(cli, ["--version"])
+
+    assert result.exit_code == 0
+    assert result.stdout == f"exsync, version {__version__}\n"
+
+
+def test_exsync_error_prints_message_and_hint_without_traceback(runner):
+    group = group_raising(StoreError("cannot open the store x.db", hint="check x"))
+
+    result = runner.invoke(group, ["fail"])
+
+    assert result.exit_code == 6
+    assert result.stderr == "Error: cannot open the store x.db\nHint: check x\n"
+
+
+def test_exsync_error_verbose_adds_traceback(runner):
+    group = group_raising(StoreError("cannot open the store x.db"))
+
+    result = runner.invoke(group, ["fail", "--verbose"])
+
+    assert result.exit_code == 6
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert result.stderr.endswith("Error: cannot open the store x.db\n")
+
+
+def test_unexpected_error_is_bug_exit_70(runner):
+    result = runner.invoke(group_raising(KeyError("boom")), ["fail"])
+
+    assert result.exit_code == 70
+    assert result.stderr == (
+        "Error: unexpected KeyError: 'boom'\n"
+        "Hint: this is a bug in exsync; run again with --verbose for the "
+        "traceback and report it.\n"
+    )
+
+
+def test_unknown_command_is_usage_error(runner):
+    result = runner.invoke(cli, ["frobnicate"])
+
+    assert result.exit_code == 2
+    assert "No such command 'frobnicate'" in result.stderr
+
+
+def test_invalid_config_lists_problems_exit_3(runner, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[sync]\nslot_minutes = 20\n[exchange]\nurl = "https://x.example/EWS"\n'
+        'username = "s"\npassword = { env = "P" }\n',
+        encoding="utf-8",
+    )
+
+    result = runner.invoke(cli, ["--config", str(config), "operators"])
+
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"Error: the configuration {config} has 1 problem:\n"
+        "  - sync.slot_minutes: 20 is not allowed; use one of 15, 30\n"
+        "Hint: fix the keys named above; config.example.toml explains each.\n"
+    )
