@@ -16,25 +16,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from exsync import mapping
 from exsync.addresses import address_key
 
-JSON_COLUMNS = ("emails", "phones", "addresses")
-FIELDS = (
-    "owner_operator_id",
-    "display_name",
-    "given_name",
-    "middle_name",
-    "surname",
-    "company",
-    "job_title",
-    "department",
-    "emails",
-    "phones",
-    "addresses",
-    "birthday",
-    "notes",
-    "web_page",
-)
+JSON_COLUMNS = mapping.JSON_FIELDS
+# The synced fields, plus the owner, which only the CRM side has.
+FIELDS = ("owner_operator_id", *mapping.FIELDS)
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
