@@ -246,20 +246,21 @@ class PushManager:
         )
         dump_traffic("notification", self.emulator.profile.name, body)
         subscription.deliveries += 1
+        connection = connection_class(parts.hostname, parts.port, timeout=10)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
         try:
-            connection = connection_class(parts.hostname, parts.port, timeout=10)
-            path = parts.path or "/"
-            if parts.query:
-                path += "?" + parts.query
             connection.request(
                 "POST", path, body, {"Content-Type": "text/xml; charset=utf-8"}
             )
             response = connection.getresponse()
             reply = response.read(1024 * 1024)
-            connection.close()
         except (OSError, http.client.HTTPException) as error:
             log.info("push delivery failed: %s", error)
             return None
+        finally:
+            connection.close()
         if response.status != 200:
             log.info("push listener answered HTTP %s", response.status)
             return None

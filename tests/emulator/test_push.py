@@ -1,0 +1,149 @@
+"""Push subscriptions: real SendNotification POSTs to a loopback listener."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import ALICE, make_account, small_seed
+from exchangelib.errors import ErrorReadEventsFailed
+from exchangelib.services import SendNotification
+
+from exsync.emulator import Emulator
+
+
+class Listener:
+    """A loopback HTTP listener that records notifications and answers them."""
+
+    def __init__(self, answer="ok", fail_first=0):
+        self.bodies: list[bytes] = []
+        self.answer = answer
+        self.fail_first = fail_first
+        self.arrived = threading.Condition()
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with listener.arrived:
+                    listener.bodies.append(body)
+                    listener.arrived.notify_all()
+                if listener.fail_first > 0:
+                    listener.fail_first -= 1
+                    self.send_response(500)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                service = SendNotification(protocol=None)
+                if listener.answer == "ok":
+                    reply = service.ok_payload()
+                else:
+                    reply = service.unsubscribe_payload()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/push"
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[bytes]:
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.bodies) < count and time.monotonic() < deadline:
+                self.arrived.wait(deadline - time.monotonic())
+            return list(self.bodies)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener():
+    server = Listener()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fast_emulator():
+    """An emulator whose push minutes last a tenth of a second."""
+    with Emulator(seed=small_seed(), time_scale=600) as emu:
+        yield emu
+
+
+def _events(body: bytes) -> list[str]:
+    notifications = list(SendNotification(protocol=None).parse(body))
+    return [type(event).__name__ for n in notifications for event in n.events]
+
+
+def test_subscribe_sends_status_event_first(fast_emulator, listener):
+    account = make_account(fast_emulator)
+    account.contacts.subscribe_to_push(listener.url, status_frequency=1)
+    assert _events(listener.wait_for(1)[0]) == ["StatusEvent"]
+
+
+def test_owner_change_sends_created_event(fast_emulator, listener):
+    account = make_account(fast_emulator)
+    account.contacts.subscribe_to_push(listener.url, status_frequency=30)
+    listener.wait_for(1)
+    fast_emulator.owner(ALICE).create_contact({"display_name": "New"})
+    bodies = listener.wait_for(2)
+    assert _events(bodies[1]) == ["CreatedEvent"]
+
+
+def test_idle_subscription_repeats_status_event(fast_emulator, listener):
+    account = make_account(fast_emulator)
+    account.contacts.subscribe_to_push(listener.url, status_frequency=1)
+    bodies = listener.wait_for(3)
+    assert [_events(b) for b in bodies[:3]] == [["StatusEvent"]] * 3
+
+
+def test_unsubscribe_reply_ends_subscription(fast_emulator):
+    server = Listener(answer="unsubscribe")
+    try:
+        account = make_account(fast_emulator)
+        account.contacts.subscribe_to_push(server.url, status_frequency=1)
+        server.wait_for(1)
+        time.sleep(0.5)
+        assert (len(server.bodies), fast_emulator.push.subscriptions) == (1, {})
+    finally:
+        server.close()
+
+
+def test_failed_delivery_is_retried_then_subscription_dies(fast_emulator):
+    server = Listener(fail_first=100)
+    try:
+        account = make_account(fast_emulator)
+        account.contacts.subscribe_to_push(server.url, status_frequency=1)
+        time.sleep(0.6)
+        # StatusFrequency 1 minute: the first try and the retries at 30 s
+        # and 60 s fit (offsets up to and including F * 60 s are sent).
+        assert (len(server.bodies), fast_emulator.push.subscriptions) == (3, {})
+    finally:
+        server.close()
+
+
+def test_read_events_failed_fault_reaches_listener(fast_emulator, listener):
+    account = make_account(fast_emulator)
+    fast_emulator.faults.read_events_failed(mailbox=ALICE)
+    account.contacts.subscribe_to_push(listener.url, status_frequency=30)
+    body = listener.wait_for(1)[0]
+    with pytest.raises(ErrorReadEventsFailed):
+        list(SendNotification(protocol=None).parse(body))
+
+
+def test_subscribe_to_remote_url_is_refused(emulator):
+    from exchangelib.errors import ErrorInvalidPushSubscriptionUrl
+
+    account = make_account(emulator)
+    with pytest.raises(ErrorInvalidPushSubscriptionUrl):
+        account.contacts.subscribe_to_push("http://192.0.2.1/push", status_frequency=1)
