@@ -6,6 +6,7 @@ import pytest
 
 from conformance.plugin import PLUGIN_NAME
 from conformance.references import describe_missing_reference, find_reference_dir
+from conformance.replay import SERVICE_ACCOUNT
 from conformance.schemas import PROFILE_SETS, SchemaSet, load_schema_set
 
 
@@ -44,3 +45,22 @@ def traffic_is_valid(request: pytest.FixtureRequest):
     violations = plugin.checker.check_new(settle=True)
     if violations:
         pytest.fail("EWS traffic violations:\n" + "\n".join(violations))
+
+
+PROFILES = ("Exchange2010", "Exchange2013", "Exchange2016")
+
+
+@pytest.fixture(params=PROFILES)
+def emulator(request: pytest.FixtureRequest, reference_dir: Path):
+    """A started emulator per version profile, seeded with the sample seed.
+
+    Samples are replayed as the service account on its own mailbox, which
+    is added here, so requests without ExchangeImpersonation make sense.
+    """
+    from exsync.emulator import Emulator, Seed
+
+    emu = Emulator(seed=Seed.sample(), version=request.param).start()
+    emu.add_mailbox(SERVICE_ACCOUNT[0])
+    yield emu
+
+    emu.stop()
