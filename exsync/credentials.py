@@ -44,7 +44,14 @@ def _read_env(name: str) -> str:
 
 
 def _run_command(command: str, timeout: float) -> str:
-    words = shlex.split(command)
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        raise CredentialError(
+            "the secret command cannot be split into words (unbalanced quotes?)"
+        ) from None
+    if not words:
+        raise CredentialError("the secret command is empty")
     program = words[0]
     try:
         finished = subprocess.run(

@@ -3,8 +3,9 @@
 The file is streamed: one row is held at a time, whatever its length. What
 the reader copes with, and why each is common:
 
-- a UTF-8 byte-order mark (Excel's "CSV UTF-8"), or cp1252 (Excel's plain
-  "CSV" on Western Windows), which is tried when the file is not UTF-8;
+- a UTF-8 byte-order mark (Excel's "CSV UTF-8"), UTF-16 with its mark
+  (Excel's "Unicode Text"), or cp1252 (Excel's plain "CSV" on Western
+  Windows), which is tried when the file is not UTF-8;
 - ``;`` (locales with a decimal comma), tab, or ``,`` between fields,
   detected from the header;
 - header spellings such as "E-mail Address", " First Name " or "Sync?";
@@ -136,6 +137,10 @@ class OperatorsFile:
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             with self.path.open("rb") as stream:
+                # Excel's "Unicode Text" export: UTF-16 with a byte-order mark.
+                if stream.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                    return "utf-16"
+                stream.seek(0)
                 while chunk := stream.read(_CHUNK):
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)

@@ -92,3 +92,10 @@ def test_reveal_command_empty_output_refused(tmp_path):
         reveal(Secret(command=script(tmp_path, "print()")))
 
     assert caught.value.message.endswith("printed nothing")
+
+
+def test_reveal_command_unbalanced_quotes_refused():
+    with pytest.raises(CredentialError) as caught:
+        reveal(Secret(command="pass show 'exsync"))
+
+    assert caught.value.message.startswith("the secret command cannot be split")

@@ -147,3 +147,11 @@ def test_rows_unused_column_warned(tmp_path):
     _, source = read(tmp_path, b"email,department\nann@example.com,Sales\n")
 
     assert source.warnings == ["column 'department' is not used"]
+
+
+def test_rows_utf16_unicode_text_export_read(tmp_path):
+    data = "Email\tName\nrene@example.com\tRené\n".encode("utf-16")
+
+    rows, source = read(tmp_path, data)
+
+    assert (rows[0].name, source.encoding, source.delimiter) == ("René", "utf-16", "\t")
