@@ -130,29 +130,37 @@ def add_crm_contact(db, operator_id: str, name: str, **fields) -> int:
 
 
 def store_snapshot(path: Path) -> dict:
-    """Every table's rows that a sync writes, without timestamps or run records."""
+    """What a sync wrote, without timestamps, run records or row ids.
+
+    Mailboxes sync concurrently, so the order in which their contacts get
+    ids varies from run to run; rows are compared as sorted lists, each
+    contact named by its owner and content instead of its id.
+    """
     store = open_store(path)
     try:
-        snapshot = {}
-        queries = {
-            "crm_contacts": "SELECT id, owner_operator_id, display_name, given_name, "
-            "middle_name, surname, company, job_title, department, emails, phones, "
-            "addresses, birthday, notes, web_page, deleted_at IS NOT NULL "
-            "FROM crm_contacts ORDER BY id",
-            "links": "SELECT operator_id, contact_id, item_id, change_key, synced, "
-            "seen_walk FROM links ORDER BY operator_id, item_id",
-            "sync_state": "SELECT operator_id, phase, state, walk, crm_seq "
-            "FROM sync_state ORDER BY operator_id",
-            "contact_emails": "SELECT contact_id, address_key FROM contact_emails "
-            "ORDER BY contact_id, address_key",
-            "crm_changes": "SELECT contact_id, operation, origin FROM crm_changes "
-            "ORDER BY seq",
+        return {
+            table: sorted(tuple(row) for row in store.execute(sql).fetchall())
+            for table, sql in _SNAPSHOT_QUERIES.items()
         }
-        for table, sql in queries.items():
-            snapshot[table] = [tuple(row) for row in store.execute(sql).fetchall()]
-        return snapshot
     finally:
         store.close()
+
+
+_CONTACT = (
+    "c.owner_operator_id, c.display_name, c.given_name, c.middle_name, c.surname, "
+    "c.company, c.job_title, c.department, c.emails, c.phones, c.addresses, "
+    "c.birthday, c.notes, c.web_page, c.deleted_at IS NOT NULL"
+)
+_SNAPSHOT_QUERIES = {
+    "crm_contacts": f"SELECT {_CONTACT} FROM crm_contacts c",
+    "links": "SELECT l.operator_id, l.item_id, l.change_key, l.synced, l.seen_walk, "
+    "c.display_name FROM links l LEFT JOIN crm_contacts c ON c.id = l.contact_id",
+    "sync_state": "SELECT operator_id, phase, state, walk, crm_seq FROM sync_state",
+    "contact_emails": "SELECT c.owner_operator_id, c.display_name, e.address_key "
+    "FROM contact_emails e JOIN crm_contacts c ON c.id = e.contact_id",
+    "crm_changes": "SELECT c.owner_operator_id, c.display_name, h.operation, "
+    "h.origin FROM crm_changes h LEFT JOIN crm_contacts c ON c.id = h.contact_id",
+}
 
 
 class _Inbox:
