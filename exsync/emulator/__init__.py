@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from exsync.emulator.directory import Account, Directory
@@ -61,6 +62,8 @@ class Emulator:
         self._server = None
         self._thread: threading.Thread | None = None
         self._save_lock = threading.Lock()
+        self._dirty = threading.Event()
+        self._saver: threading.Thread | None = None
         restored = load_state(self.state_file) if self.state_file else None
         if restored is not None:
             self.directory = restored
@@ -112,12 +115,21 @@ class Emulator:
         )
         self._thread.start()
         self.push.start()
+        if self.state_file is not None:
+            self._saver = threading.Thread(
+                target=self._save_when_dirty, name="exsync-emulator-save", daemon=True
+            )
+            self._saver.start()
         log.info("emulator serving %s (%s)", self.url, self.profile.name)
         return self
 
     def stop(self) -> None:
         """Stop serving and save the state if a state file is named."""
         self.push.stop()
+        saver, self._saver = self._saver, None
+        if saver is not None:
+            self._dirty.set()
+            saver.join(timeout=5)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -132,6 +144,22 @@ class Emulator:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def mark_dirty(self) -> None:
+        """Note that mailboxes changed; the state file is rewritten soon."""
+        self._dirty.set()
+
+    def _save_when_dirty(self) -> None:
+        # Changes arrive in bursts (a sync run writes many items): save at
+        # most twice a second, and once more when stopping.
+        while self._saver is not None:
+            self._dirty.wait()
+            self._dirty.clear()
+            try:
+                self.save()
+            except OSError as error:
+                log.error("cannot save emulator state: %s", error)
+            time.sleep(0.5)
 
     def save(self) -> None:
         """Write the state file now (atomically), if one is named."""
@@ -169,8 +197,7 @@ class Emulator:
         return Owner(self.mailbox(address), self._owner_changed)
 
     def _owner_changed(self) -> None:
-        if self.state_file is not None:
-            self.save()
+        self.mark_dirty()
 
     def invalidate_sync_states(self, address: str) -> None:
         """Make every sync state handed out for a mailbox invalid."""

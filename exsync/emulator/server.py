@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 EWS_PATH = "/ews/exchange.asmx"
 CONTROL_PREFIX = "/emulator/v1/"
+_MUTATING = ("CreateItem", "UpdateItem", "DeleteItem")
 _CODE = re.compile(rb":ResponseCode[^>]*>\s*(\w+)")
 
 
@@ -224,7 +225,10 @@ class EwsHandler(BaseHTTPRequestHandler):
         if busy is not None:
             return _busy(request.operation, busy), mailbox.address
         call = Call(request, profile, emulator.directory, account, mailbox, emulator)
-        return handler(call), mailbox.address
+        body = handler(call)
+        if request.operation in _MUTATING:
+            emulator.mark_dirty()
+        return body, mailbox.address
 
 
 def _busy(operation: str, rule) -> str:
@@ -234,9 +238,12 @@ def _busy(operation: str, rule) -> str:
         raise SoapFault(
             "ErrorServerBusy", message, values={"BackOffMilliseconds": back_off}
         )
-    tail = ""
+    tail = (
+        f'<m:MessageXml><t:Value Name="BackOffMilliseconds">{back_off}</t:Value>'
+        "</m:MessageXml>"
+    )
     if operation == "SyncFolderItems":
-        tail = (
+        tail += (
             "<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>"
         )
     error = ResponseError("ErrorServerBusy", message)
