@@ -1,0 +1,120 @@
+"""exsync demo, in process and as a real process, and its cleanup."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from exsync.cli import cli
+from exsync.demo import PASSWORD_ENV, DemoSite
+from exsync.store import open_store
+
+FIGURES = re.compile(
+    r"Initial sync: (\d+) created, 0 linked; incremental sync: 1 created, "
+    r"1 updated, 1 deleted; (\d+) live contacts in the CRM store\."
+)
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """Make the demo's temporary folder appear under ``tmp_path``."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    return tmp_path
+
+
+def _demo_folders(parent) -> list:
+    return sorted(parent.glob("exsync-demo-*"))
+
+
+def _refuses(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as probe:
+        return probe.connect_ex((parts.hostname, parts.port)) != 0
+
+
+def test_demo_runs_and_cleans_up(runner, scratch):
+    result = runner.invoke(cli, ["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert FIGURES.search(result.stdout)
+    assert "Cleaned up" in result.stdout
+    assert _demo_folders(scratch) == []
+    assert PASSWORD_ENV not in os.environ
+
+
+def test_demo_figures_match_the_kept_store(runner, scratch):
+    result = runner.invoke(cli, ["demo", "--keep"])
+
+    assert result.exit_code == 0, result.output
+    created, live = map(int, FIGURES.search(result.stdout).groups())
+    [folder] = _demo_folders(scratch)
+    db = open_store(folder / "exsync.db")
+    rows = {r["display_name"]: r for r in db["crm_contacts"].rows}
+    assert created > 0 and live == created
+    assert len(rows) == created + 1
+    assert sum(r["deleted_at"] is None for r in rows.values()) == live
+    assert rows["Dana Whitfield"]["company"] == "Northwind Traders"
+    assert rows["Ana Souza"]["job_title"] == "Head of Purchasing"
+    [deleted] = [r for r in rows.values() if r["deleted_at"]]
+    assert f"deleted {deleted['display_name']}" in " ".join(result.stdout.split())
+
+
+def test_demo_kept_store_reads_with_contacts_command(runner, scratch):
+    runner.invoke(cli, ["demo", "--keep"])
+    [folder] = _demo_folders(scratch)
+
+    result = runner.invoke(
+        cli, ["--config", str(folder / "config.toml"), "contacts", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Dana Whitfield" in result.stdout
+
+
+def test_demo_site_error_inside_stops_emulator_and_removes_folder(scratch):
+    with pytest.raises(KeyboardInterrupt), DemoSite() as site:
+        folder, url = site.folder, site.emulator.url
+        assert os.environ[PASSWORD_ENV] == "emulator-password"
+        raise KeyboardInterrupt
+
+    assert not folder.exists()
+    assert _refuses(url)
+    assert PASSWORD_ENV not in os.environ
+
+
+def test_demo_site_restores_a_password_variable_set_before(scratch, monkeypatch):
+    monkeypatch.setenv(PASSWORD_ENV, "the admin's own")
+
+    with DemoSite():
+        pass
+
+    assert os.environ[PASSWORD_ENV] == "the admin's own"
+
+
+def test_demo_as_real_process_finishes_in_seconds(tmp_path):
+    command = shutil.which("exsync")
+    argv = [command, "demo"] if command else [sys.executable, "-m", "exsync", "demo"]
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop(PASSWORD_ENV, None)
+    started = time.monotonic()
+
+    finished = subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stderr == ""
+    assert FIGURES.search(finished.stdout)
+    assert time.monotonic() - started < 15
+    assert _demo_folders(tmp_path) == []
