@@ -55,12 +55,15 @@ class SoapFault(Exception):
         *,
         client: bool = False,
         values: dict[str, str] | None = None,
+        soap_code: str | None = None,
     ):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.client = client
         self.values = values or {}
+        # A SOAP-level fault (VersionMismatch...) has no EWS detail.
+        self.soap_code = soap_code
 
 
 class ResponseError(Exception):
@@ -105,8 +108,17 @@ def parse_request(data: bytes) -> Request:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         raise schema_error(str(error)) from None
+    if (
+        etree.QName(root).localname == "Envelope"
+        and root.tag != f"{{{SOAP_NS}}}Envelope"
+    ):
+        raise SoapFault(
+            "VersionMismatch",
+            "The envelope is not in the SOAP 1.1 namespace.",
+            soap_code="s:VersionMismatch",
+        )
     if root.tag != f"{{{SOAP_NS}}}Envelope":
-        raise schema_error(f"The root element {root.tag!r} is not a SOAP 1.1 envelope.")
+        raise schema_error(f"The root element {root.tag!r} is not a SOAP envelope.")
     header = root.find(f"{{{SOAP_NS}}}Header")
     body = root.find(f"{{{SOAP_NS}}}Body")
     if body is None or len(body) == 0:
@@ -115,10 +127,9 @@ def parse_request(data: bytes) -> Request:
     if not isinstance(operation.tag, str) or not operation.tag.startswith(
         f"{{{M_NS}}}"
     ):
-        raise SoapFault(
-            "ErrorInvalidRequest",
-            "The request is invalid: the body element is not an EWS operation.",
-            client=True,
+        raise schema_error(
+            f"The element {operation.tag!r} is not an EWS operation in the "
+            "messages namespace."
         )
     request = Request(operation=etree.QName(operation).localname, body=operation)
     if header is not None:
@@ -166,6 +177,12 @@ def envelope(header: str, body: str) -> bytes:
 
 def fault_body(fault: SoapFault) -> str:
     """Render a SOAP fault the way Exchange shapes it."""
+    if fault.soap_code:
+        return (
+            f"<s:Fault><faultcode>{fault.soap_code}</faultcode>"
+            f'<faultstring xml:lang="en-US">{escape(fault.message)}</faultstring>'
+            "</s:Fault>"
+        )
     if fault.client:
         code = "s:Client"
     else:

@@ -90,13 +90,21 @@ def test_unknown_operation_gets_invalid_request_fault(emulator):
     assert (status, b"ErrorInvalidRequest" in body) == (500, True)
 
 
-def test_wrong_envelope_namespace_gets_fault(emulator):
+def test_wrong_envelope_namespace_gets_version_mismatch(emulator):
     body = soap(GET_ROOT).replace(
         b"http://schemas.xmlsoap.org/soap/envelope/",
         b"https://schemas.xmlsoap.org/soap/envelope/",
     )
     status, _, answer = post(emulator, body)
-    assert (status, b"ErrorSchemaValidation" in answer) == (500, True)
+    assert (status, b"<faultcode>s:VersionMismatch</faultcode>" in answer) == (
+        500,
+        True,
+    )
+
+
+def test_body_element_outside_messages_namespace_gets_schema_fault(emulator):
+    status, _, body = post(emulator, soap("<Subscribe/>"))
+    assert (status, b"ErrorSchemaValidation" in body) == (500, True)
 
 
 def test_body_over_cap_gets_413_without_reading_it(emulator):
@@ -133,5 +141,19 @@ def test_journal_records_operation_and_sizes(emulator):
         "GetFolder",
         200,
         True,
+        True,
+    )
+
+
+def test_create_contact_in_search_folders_is_refused(emulator):
+    create = (
+        '<m:CreateItem MessageDisposition="SaveOnly"><m:SavedItemFolderId>'
+        '<t:DistinguishedFolderId Id="searchfolders"/></m:SavedItemFolderId>'
+        "<m:Items><t:Contact><t:GivenName>A</t:GivenName></t:Contact></m:Items>"
+        "</m:CreateItem>"
+    )
+    status, _, body = post(emulator, soap(create))
+    assert (status, b"ErrorCannotCreateContactInNonContactFolder" in body) == (
+        200,
         True,
     )

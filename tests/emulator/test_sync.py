@@ -111,3 +111,12 @@ def test_sync_distribution_list_arrives_as_group(account, emulator):
     changes, _ = _walk(account.contacts, None, fields=("display_name",))
     groups = [i for _, i in changes if isinstance(i, DistributionList)]
     assert [g.display_name for g in groups] == ["Team"]
+
+
+def test_sync_delete_carries_last_change_key(account, emulator):
+    _, state = _walk(account.contacts, None)
+    owner = emulator.owner(ALICE)
+    item_id = owner.contacts()[0]["item_id"]
+    owner.delete_contact(item_id)
+    changes, _ = _walk(account.contacts, state)
+    assert changes[0][1].changekey is not None

@@ -28,6 +28,7 @@ FOLDER_INFO = {
     "tasks": ("TasksFolder", "IPF.Task", "Tasks", "msgfolderroot"),
     "notes": ("Folder", "IPF.StickyNote", "Notes", "msgfolderroot"),
     "journal": ("Folder", "IPF.Journal", "Journal", "msgfolderroot"),
+    "searchfolders": ("Folder", None, "Finder", "root"),
 }
 ITEM_HOLDING = ("contacts", "deleteditems")
 

@@ -109,7 +109,8 @@ def sync_folder_items(call: Call) -> str:
                 if entry.deleted:
                     if seen:
                         changes.append(
-                            f'<t:Delete><t:ItemId Id="{entry.item_id}"/></t:Delete>'
+                            f'<t:Delete><t:ItemId Id="{entry.item_id}" '
+                            f'ChangeKey="{entry.change_key}"/></t:Delete>'
                         )
                     continue
                 kind = "Update" if seen else "Create"
