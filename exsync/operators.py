@@ -151,7 +151,7 @@ class OperatorsFile:
                 f"{self.path.name} is not UTF-8; read it as {FALLBACK_ENCODING} "
                 "(Windows Western European)"
             )
-            logger.warning("%s is not UTF-8, reading it as cp1252", self.path)
+            logger.info("%s is not UTF-8, reading it as cp1252", self.path)
             return FALLBACK_ENCODING
         return "utf-8-sig"
 

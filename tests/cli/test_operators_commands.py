@@ -155,3 +155,18 @@ def test_import_operators_unknown_encoding_is_usage_error(runner, config, tmp_pa
         "Error: --encoding: 'klingon' is not an encoding Python knows; "
         "use e.g. utf-8 or cp1252\n"
     )
+
+
+def test_import_operators_cp1252_file_warns_and_stores_name(runner, config, tmp_path):
+    path = tmp_path / "staff.csv"
+    path.write_bytes("email;name\nrene@example.com;René Müller\n".encode("cp1252"))
+
+    result = invoke(runner, config, "import-operators", str(path))
+
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: staff.csv is not UTF-8; read it as cp1252 (Windows Western "
+        "European)\n"
+    )
+    shown = invoke(runner, config, "operators", "show", "rene@example.com", "--json")
+    assert json.loads(shown.stdout)["name"] == "René Müller"
