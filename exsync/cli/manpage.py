@@ -32,6 +32,13 @@ EXIT_MEANINGS = {
     ExitCode.BUG: "A bug in exsync; run again with --verbose and report it.",
 }
 CRON_LINE = "*/15 * * * * exsync sync --quiet"
+LIMITATIONS = (
+    "Exchange 2010, 2013 and 2016 are supported (2019 speaks the 2016 "
+    "schema); Exchange 2007 is not.",
+    "Contact photos are never synchronised; contact groups are ignored.",
+    "An import never deletes operators; turn their sync off instead.",
+    "An operator's id cannot change once stored.",
+)
 
 
 def escape(text: str) -> str:
@@ -136,6 +143,8 @@ def _closing_sections() -> list[str]:
         escape(CRON_LINE),
         ".RE",
         ".fi",
+        ".SH KNOWN LIMITATIONS",
+        *[line for limit in LIMITATIONS for line in (".IP \\(bu 2", escape(limit))],
         ".SH ENVIRONMENT",
         ".TP",
         "\\fBEXSYNC_CONFIG\\fR",
