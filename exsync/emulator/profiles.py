@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exsync.emulator.soap import T_NS
+from exsync.emulator.soap import T_NS, schema_error
 
 _BASE_VERSIONS = (
     "Exchange2007",
@@ -12,6 +12,34 @@ _BASE_VERSIONS = (
     "Exchange2010",
     "Exchange2010_SP1",
     "Exchange2010_SP2",
+)
+
+
+# Item, contact and folder FieldURIs the 2013 schema added to the 2010 SP2
+# enumeration: a 2010 server fails schema validation on them.
+_ADDED_IN_2013 = frozenset(
+    """
+    folder:DistinguishedFolderId folder:PolicyTag folder:ArchiveTag
+    folder:ReplicaList item:ReminderNextTime item:Flag item:InstanceKey
+    item:NormalizedBody item:EntityExtractionResult item:PolicyTag
+    item:ArchiveTag item:RetentionDate item:Preview item:PredictedActionReasons
+    item:IsClutter item:RightsManagementLicenseData item:BlockStatus
+    item:HasBlockedImages item:TextBody item:IconIndex item:MimeContentUTF8
+    contacts:AbchEmailAddresses contacts:AccountName
+    contacts:IsAutoUpdateDisabled contacts:IsMessengerEnabled contacts:Comment
+    contacts:ContactShortId contacts:ContactType contacts:CreatedBy
+    contacts:Gender contacts:IsHidden contacts:ObjectId contacts:PassportId
+    contacts:PersonId contacts:IsPrivate contacts:SourceId contacts:TrustLevel
+    contacts:Urls contacts:Cid contacts:SkypeAuthCertificate
+    contacts:SkypeContext contacts:SkypeId contacts:XboxLiveTag
+    contacts:SkypeRelationship contacts:YomiNickname contacts:InviteFree
+    contacts:HidePresenceAndProfile contacts:IsPendingOutbound
+    contacts:SupportGroupFeeds contacts:UserTileHash contacts:UnifiedInbox
+    contacts:Mris contacts:Wlid contacts:AbchContactId
+    contacts:NotInBirthdayCalendar contacts:ShellContactType contacts:ImMri
+    contacts:PresenceTrustLevel contacts:OtherMri contacts:ProfileLastChanged
+    contacts:MobileIMEnabled
+    """.split()
 )
 
 
@@ -25,6 +53,20 @@ class Profile:
     accepted: tuple[str, ...]
     has_notes: bool = True
     has_suppress_read_receipts: bool = False
+    refused_uris: frozenset[str] = frozenset()
+
+    def check_uri(self, uri: str) -> None:
+        """Refuse a FieldURI this release's schema does not have.
+
+        Raises SoapFault ErrorSchemaValidation.
+        """
+        if uri in self.refused_uris:
+            raise schema_error(
+                f"The 'FieldURI' attribute is invalid - The value '{uri}' is "
+                "invalid according to its data type "
+                "'http://schemas.microsoft.com/exchange/services/2006/types:"
+                "UnindexedFieldURIType' - The Enumeration constraint failed."
+            )
 
     @property
     def server_version_info(self) -> str:
@@ -43,6 +85,7 @@ PROFILES = {
         build=(14, 3, 123, 4),
         version="Exchange2010_SP2",
         accepted=_BASE_VERSIONS,
+        refused_uris=_ADDED_IN_2013,
     ),
     "Exchange2013": Profile(
         name="Exchange2013",

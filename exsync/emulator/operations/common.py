@@ -114,7 +114,7 @@ def folder_id_xml(mailbox: Mailbox, name: str, tag: str = "FolderId") -> str:
     return f'<t:{tag} Id="{mailbox.folder_id(name)}" ChangeKey="AQAAAA=="/>'
 
 
-def read_shape(shape: etree._Element | None) -> frozenset[str]:
+def read_shape(shape: etree._Element | None, profile: Profile) -> frozenset[str]:
     """The FieldURIs an ItemShape asks for (empty for IdOnly)."""
     if shape is None:
         raise SoapFault(
@@ -141,6 +141,7 @@ def read_shape(shape: etree._Element | None) -> frozenset[str]:
             uri = uri_element.get("FieldURI")
             if uri is None:
                 continue
+            profile.check_uri(uri)
             props.add(_container(uri))
     return frozenset(props)
 

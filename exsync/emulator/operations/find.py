@@ -114,7 +114,7 @@ def _page_view(call: Call) -> tuple[int, int, str]:
 
 def find_item(call: Call) -> str:
     """Answer FindItem over the contacts-holding folders."""
-    props = read_shape(call.child("ItemShape"))
+    props = read_shape(call.child("ItemShape"), call.profile)
     limit, offset, base = _page_view(call)
     restriction = call.child("Restriction")
     parents = call.child("ParentFolderIds")

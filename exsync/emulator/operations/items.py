@@ -45,7 +45,7 @@ def owning_mailbox(call: Call, item_id: str) -> Mailbox:
 
 def get_item(call: Call) -> str:
     """Answer GetItem: one response message per requested id."""
-    props = read_shape(call.child("ItemShape"))
+    props = read_shape(call.child("ItemShape"), call.profile)
     messages = []
     for element in item_ids(call.child("ItemIds")):
         try:

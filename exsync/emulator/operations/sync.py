@@ -64,7 +64,7 @@ def _ignored(call: Call) -> set[str]:
 
 def sync_folder_items(call: Call) -> str:
     """Answer SyncFolderItems with one page of changes."""
-    props = read_shape(call.child("ItemShape"))
+    props = read_shape(call.child("ItemShape"), call.profile)
     limit = _max_changes(call)
     ignored = _ignored(call)
     target = call.child("SyncFolderId")

@@ -52,6 +52,7 @@ def update_item(call: Call) -> str:
     ):
         raise schema_error("The 'SuppressReadReceipts' attribute is not declared.")
     changes = call.child("ItemChanges")
+    _validate(changes, call.profile)
     messages = []
     for change in changes if changes is not None else []:
         if change.tag != t("ItemChange"):
@@ -71,7 +72,7 @@ def update_item(call: Call) -> str:
                 data = copy.deepcopy(entry.data)
                 for update in updates if updates is not None else []:
                     if isinstance(update.tag, str):
-                        _apply(update, data)
+                        _apply(update, data, call.profile)
                 entry = mailbox.replace(item_id, data)
         except ResponseError as error:
             messages.append(error_message("UpdateItem", error, "<m:Items/>"))
@@ -88,6 +89,17 @@ def update_item(call: Call) -> str:
         )
         messages.append(success_message("UpdateItem", content))
     return response_body("UpdateItem", messages)
+
+
+def _validate(changes, profile) -> None:
+    # Schema validation refuses the whole request before any change applies.
+    for update in (
+        changes.iter(t("SetItemField"), t("AppendToItemField"), t("DeleteItemField"))
+        if changes is not None
+        else []
+    ):
+        uri, _ = _target(update)
+        profile.check_uri(uri)
 
 
 def _check_change_key(given: str | None, current: str, resolution: str) -> None:
@@ -133,8 +145,9 @@ def _value(update: etree._Element) -> dict:
     raise schema_error("The update carries no item element.")
 
 
-def _apply(update: etree._Element, data: dict) -> None:
+def _apply(update: etree._Element, data: dict, profile) -> None:
     uri, index = _target(update)
+    profile.check_uri(uri)
     if uri == "extended":
         return
     if uri in READ_ONLY:
