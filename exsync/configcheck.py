@@ -224,6 +224,12 @@ def _check_secrets_private(values: dict, path: Path, mode: int, problems: list) 
             f"file: {path} holds a secret command and other users can read "
             f"or change it (mode {mode:04o}); run: chmod 600 {path}"
         )
+    elif mode & 0o002:
+        # Anyone could point the secrets or the skip rule at their own code.
+        problems.append(
+            f"file: {path} can be changed by any user (mode {mode:04o}); "
+            f"run: chmod 600 {path}"
+        )
 
 
 def _resolve_store_path(value: str | None, config_path: Path) -> Path:

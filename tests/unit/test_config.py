@@ -282,3 +282,18 @@ def test_to_toml_dict_mask_hides_command_arguments(tmp_path):
     assert (
         shown["notifications"]["failure_recipients"] == "a@example.com; b@example.com"
     )
+
+
+def test_load_config_world_writable_file_refused(tmp_path):
+    problems = problems_of(tmp_path, VALID, mode=0o666)
+
+    assert problems == [
+        f"file: {tmp_path / 'config.toml'} can be changed by any user (mode 0666); "
+        f"run: chmod 600 {tmp_path / 'config.toml'}"
+    ]
+
+
+def test_load_config_env_secret_readable_file_accepted(tmp_path):
+    config = load_config(write(tmp_path, VALID, mode=0o644))
+
+    assert config.exchange.password == Secret(env="EXSYNC_PASSWORD")
