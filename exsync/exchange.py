@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import requests
 from exchangelib import (
     BASIC,
     IMPERSONATION,
@@ -295,9 +297,9 @@ class Mailbox:
                 return _translate_errors(request)
             except _Retryable as retry:
                 wait = retry.wait_seconds(attempt)
-                if attempt >= _MAX_BUSY_RETRIES or not self._can_wait(wait):
+                if attempt >= retry.max_attempts or not self._can_wait(wait):
                     raise retry.final from retry.final.__cause__
-                log.info("Exchange asked to back off; waiting %.1f s", wait)
+                log.info("retrying in %.1f s: %s", wait, retry.final.message)
                 time.sleep(wait)
                 attempt += 1
 
@@ -314,6 +316,11 @@ class _Retryable(Exception):
         super().__init__(final.message)
         self.final = final
         self.back_off = back_off
+        # A server's back-off is honoured while the slot lasts; a lost
+        # connection is retried only a few times.
+        self.max_attempts = (
+            _MAX_BUSY_RETRIES if back_off is not None else len(_RECONNECT_WAITS)
+        )
 
     def wait_seconds(self, attempt: int) -> float:
         if self.back_off is not None:
@@ -360,13 +367,16 @@ def _translate_errors(request: Callable[[], _T]) -> _T:
     except ews_errors.ErrorServerBusy as error:
         # exchangelib turns dropped connections into ErrorServerBusy with a
         # made-up back-off; only a server's own back-off is honoured as is.
-        reraised = str(error).startswith("Reraised from ErrorTimeoutExpired")
+        if str(error).startswith("Reraised from ErrorTimeoutExpired"):
+            final = ExchangeUnreachableError(f"Exchange did not answer: {error}")
+            final.__cause__ = error.__context__ or error
+            raise _Retryable(final, None) from error
         final = ThrottledError(
             "Exchange is busy and asked exsync to back off",
             hint="the next run continues where this one stopped.",
         )
         final.__cause__ = error
-        raise _Retryable(final, None if reraised else error.back_off) from error
+        raise _Retryable(final, error.back_off) from error
     except ews_errors.ErrorTimeoutExpired as error:
         final = ExchangeUnreachableError(f"Exchange did not answer: {error}")
         final.__cause__ = error
@@ -390,9 +400,20 @@ def _translate_errors(request: Callable[[], _T]) -> _T:
         # class is raised for transport trouble (TLS, redirects).
         if type(error) is not ews_errors.TransportError:
             raise
-        if _TLS_WORDS.search(str(error)):
+        if _is_tls_failure(error):
             raise TlsError(f"cannot connect to Exchange securely: {error}") from error
         raise ExchangeUnreachableError(f"cannot reach Exchange: {error}") from error
+
+
+def _is_tls_failure(error: BaseException) -> bool:
+    # exchangelib raises TransportError(str(e)) inside its SSLError handler,
+    # so the TLS error is the implicit context.
+    link: BaseException | None = error
+    while link is not None:
+        if isinstance(link, (ssl.SSLError, requests.exceptions.SSLError)):
+            return True
+        link = link.__cause__ or link.__context__
+    return bool(_TLS_WORDS.search(str(error)))
 
 
 def _credentials(settings: ExchangeSettings, email: str) -> Any:

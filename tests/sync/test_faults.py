@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import replace
 
@@ -92,3 +93,26 @@ def test_run_sync_failure_is_recorded_as_an_incident(emulator, config, db):
 
     rows = db.execute("SELECT operator_id, code FROM failures").fetchall()
     assert rows == [("op-ghost", "mailbox-not-found")]
+
+
+def test_run_sync_closed_port_fails_unreachable_after_few_retries(config, db):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/EWS/Exchange.asmx"
+    config = replace(config, exchange=replace(config.exchange, url=url))
+    started = time.monotonic()
+
+    report = run_sync(config, operator=ALICE)
+
+    assert report.mailboxes[0].failure_code == "exchange-unreachable"
+    assert time.monotonic() - started < 15
+
+
+def test_run_sync_tls_to_a_plain_server_fails_tls(emulator, config, db):
+    url = emulator.url.replace("http://", "https://")
+    config = replace(config, exchange=replace(config.exchange, url=url))
+
+    report = run_sync(config, operator=ALICE)
+
+    assert report.mailboxes[0].failure_code == "tls-failure"
