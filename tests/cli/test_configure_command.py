@@ -128,3 +128,35 @@ def test_configure_keeps_earlier_answers_as_defaults(runner, tmp_path):
 
     assert result.exit_code == 0
     assert load_config(path).sync.batch_size == 64
+
+
+def test_configure_oauth2_names_missing_client_settings(runner, tmp_path):
+    result = configure(
+        runner,
+        tmp_path / "c.toml",
+        "--non-interactive",
+        *REQUIRED[:2],
+        "--exchange-auth",
+        "oauth2",
+    )
+
+    assert result.exit_code == 3
+    assert result.stderr.splitlines()[1:4] == [
+        "  - exchange.client_id: missing; auth = 'oauth2' needs it",
+        "  - exchange.tenant_id: missing; auth = 'oauth2' needs it",
+        "  - exchange.client_secret: missing; auth = 'oauth2' needs it",
+    ]
+
+
+def test_configure_interactive_secret_command_is_stored(runner, tmp_path):
+    answers = ["https://mail.example.com/EWS/Exchange.asmx", "", "", "svc@example.com"]
+    answers += ["command", "pass show 'exsync", "pass show exsync/svc"]
+    answers += [""] * 40
+
+    result = configure(runner, tmp_path / "c.toml", input="\n".join(answers) + "\n")
+
+    assert result.exit_code == 0
+    assert "Error: the command cannot be split into words" in result.stdout
+    assert 'command = "pass ****"' in result.stdout.split("Wrote ")[1]
+    config = load_config(tmp_path / "c.toml")
+    assert config.exchange.password.command == "pass show exsync/svc"
