@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from exsync.errors import InputError
 from exsync.operators import OperatorRow, OperatorsFile, RowProblem
@@ -155,3 +159,40 @@ def test_rows_utf16_unicode_text_export_read(tmp_path):
     rows, source = read(tmp_path, data)
 
     assert (rows[0].name, source.encoding, source.delimiter) == ("René", "utf-16", "\t")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+names = st.text(
+    alphabet=st.characters(codec="cp1252", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+    max_size=20,
+).map(lambda text: " ".join(text.split()))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    people=st.lists(st.tuples(names, st.booleans()), min_size=1, max_size=8),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8-sig", "utf-8", "cp1252"]),
+)
+def test_rows_any_spreadsheet_export_round_trips(tmp_path, people, delimiter, encoding):
+    path = tmp_path / "export.csv"
+    with path.open("w", encoding=encoding, newline="") as stream:
+        writer = csv.writer(stream, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(["E-mail Address", "Full Name", "Sync"])
+        for number, (name, flag) in enumerate(people):
+            writer.writerow([f"op{number}@example.com", name, "x" if flag else ""])
+    # cp1252 bytes that also happen to be valid UTF-8 ("Ã©") are ambiguous.
+    assume(encoding != "cp1252" or not _is_utf8(path.read_bytes()))
+
+    rows = list(OperatorsFile(path).rows())
+
+    assert [(row.name or "", row.contact_sync) for row in rows] == [
+        (name, flag) for name, flag in people
+    ]
