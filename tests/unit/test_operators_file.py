@@ -161,12 +161,11 @@ def test_rows_utf16_unicode_text_export_read(tmp_path):
     assert (rows[0].name, source.encoding, source.delimiter) == ("René", "utf-16", "\t")
 
 
-def _is_utf8(data: bytes) -> bool:
+def _ambiguous(data: bytes) -> bool:
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8") != data.decode("cp1252")
     except UnicodeDecodeError:
         return False
-    return True
 
 
 names = st.text(
@@ -189,7 +188,7 @@ def test_rows_any_spreadsheet_export_round_trips(tmp_path, people, delimiter, en
         for number, (name, flag) in enumerate(people):
             writer.writerow([f"op{number}@example.com", name, "x" if flag else ""])
     # cp1252 bytes that also happen to be valid UTF-8 ("Ã©") are ambiguous.
-    assume(encoding != "cp1252" or not _is_utf8(path.read_bytes()))
+    assume(encoding != "cp1252" or not _ambiguous(path.read_bytes()))
 
     rows = list(OperatorsFile(path).rows())
 
