@@ -17,8 +17,9 @@ from exsync.emulator import Emulator
 class Listener:
     """A loopback HTTP listener that records notifications and answers them."""
 
-    def __init__(self, answer="ok", fail_first=0):
+    def __init__(self, answer="ok", fail_first=0, delay=0.0):
         self.bodies: list[bytes] = []
+        self.delay = delay
         self.answer = answer
         self.fail_first = fail_first
         self.arrived = threading.Condition()
@@ -33,6 +34,8 @@ class Listener:
                 with listener.arrived:
                     listener.bodies.append(body)
                     listener.arrived.notify_all()
+                # A slow listener lets later changes pile up into batches.
+                time.sleep(listener.delay)
                 if listener.fail_first > 0:
                     listener.fail_first -= 1
                     self.send_response(500)
@@ -147,3 +150,35 @@ def test_subscribe_to_remote_url_is_refused(emulator):
     account = make_account(emulator)
     with pytest.raises(ErrorInvalidPushSubscriptionUrl):
         account.contacts.subscribe_to_push("http://192.0.2.1/push", status_frequency=1)
+
+
+def test_many_changes_are_batched_with_more_events(fast_emulator):
+    server = Listener(delay=0.3)
+    try:
+        account = make_account(fast_emulator)
+        account.contacts.subscribe_to_push(server.url, status_frequency=30)
+        server.wait_for(1)
+        owner = fast_emulator.owner(ALICE)
+        for index in range(120):
+            owner.create_contact({"display_name": f"Bulk {index}"})
+        deadline = time.monotonic() + 10
+        counts: list[int] = []
+        while sum(counts) < 120 and time.monotonic() < deadline:
+            bodies = server.wait_for(len(server.bodies) + 1, timeout=2)
+            counts = [_events(b).count("CreatedEvent") for b in bodies[1:]]
+    finally:
+        server.close()
+    more = [b"<t:MoreEvents>true</t:MoreEvents>" in b for b in bodies[1:]]
+    assert (sum(counts), max(counts), any(more), more[-1]) == (120, 50, True, False)
+
+
+def test_move_to_trash_sends_moved_event(fast_emulator, listener):
+    from exchangelib import Contact
+
+    account = make_account(fast_emulator)
+    contact = Contact(folder=account.contacts, display_name="Mover")
+    contact.save()
+    account.contacts.subscribe_to_push(listener.url, status_frequency=30)
+    listener.wait_for(1)
+    contact.move_to_trash()
+    assert _events(listener.wait_for(2)[1]) == ["MovedEvent"]
