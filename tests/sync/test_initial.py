@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
+from exsync.emulator import Emulator, Seed
+from exsync.emulator.seed import SeedAccount
 from exsync.sync import run_sync
 
 from .conftest import (
     ALICE,
+    SERVICE_ACCOUNT,
     add_crm_contact,
     contact,
     crm_rows,
@@ -152,7 +159,7 @@ def test_run_sync_initial_twice_changes_nothing(emulator, config, db, tmp_path):
     after = store_snapshot(config.store.path)
     assert report.totals["created"] == 0 and report.totals["updated"] == 0
     assert after["crm_contacts"] == before["crm_contacts"]
-    assert [row[:5] for row in after["links"]] == [row[:5] for row in before["links"]]
+    assert [row[:4] for row in after["links"]] == [row[:4] for row in before["links"]]
     assert after["crm_changes"] == before["crm_changes"]
 
 
@@ -192,3 +199,21 @@ def test_run_sync_small_batches_page_until_the_last(emulator, config, db):
 
     assert report.mailboxes[0].pages == 5
     assert link_count(db) == 23
+
+
+@pytest.mark.parametrize("version", ["Exchange2010", "Exchange2013"])
+def test_run_sync_older_server_versions_sync_and_keep_birthdays(
+    version, config, db, monkeypatch
+):
+    seed = Seed(
+        accounts=[SeedAccount(SERVICE_ACCOUNT, "emulator-password", impersonation=True)]
+    )
+    with Emulator(seed=seed, version=version) as emu:
+        emu.add_mailbox(ALICE)
+        emu.owner(ALICE).create_contact(contact("Ann Lee", birthday="1980-01-01"))
+        settings = replace(config.exchange, url=emu.url, version=version)
+
+        report = run_sync(replace(config, exchange=settings), operator=ALICE)
+
+    assert report.exit_code == 0
+    assert [row["birthday"] for row in crm_rows(db)] == ["1980-01-01"]
