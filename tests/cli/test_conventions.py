@@ -31,3 +31,16 @@ def test_command_help_exits_0(runner, name, command):
 
     assert result.exit_code == 0
     assert result.stdout.startswith(f"Usage: {name} ")
+
+
+def test_shell_completion_bash_completes_command_names(runner):
+    env = {
+        "_EXSYNC_COMPLETE": "bash_complete",
+        "COMP_WORDS": "exsync import-op",
+        "COMP_CWORD": "1",
+    }
+
+    result = runner.invoke(cli, [], env=env, prog_name="exsync")
+
+    assert result.exit_code == 0
+    assert result.stdout == "plain,import-operators\n"
