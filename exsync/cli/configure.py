@@ -112,12 +112,12 @@ SETTINGS = (
         "notifications.frequency_minutes",
         "Minutes of retries before a failure email",
         click.INT,
-    ),  # noqa: E501
+    ),
     Setting(
         "notifications.failure_recipients",
         "Failure email recipients (;-separated)",
         optional=True,
-    ),  # noqa: E501
+    ),
     Setting("listen.host", "Address 'exsync listen' binds to"),
     Setting("listen.port", "Port 'exsync listen' binds to", click.INT),
     Setting("smtp.host", "SMTP host"),
