@@ -53,8 +53,8 @@ class OperatorOverview:
 _OVERVIEW = """
 SELECT o.id, o.name, o.email, o.contact_sync, s.phase, s.last_attempt_at,
     s.last_success_at,
-    (SELECT count(*) FROM links l
-     WHERE l.operator_id = o.id AND l.contact_id IS NOT NULL) AS linked,
+    (SELECT count(*) FROM links l JOIN crm_contacts c ON c.id = l.contact_id
+     WHERE l.operator_id = o.id AND c.deleted_at IS NULL) AS linked,
     f.code, f.message, f.first_failed_at, f.last_failed_at, f.attempts,
     f.emailed_at
 FROM operators o

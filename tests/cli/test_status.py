@@ -76,6 +76,15 @@ def test_status_json_reports_contacts_in_sync_and_last_success(runner, config_pa
     assert (ben["contacts_in_sync"], ben["last_success_at"]) == (0, None)
 
 
+def test_status_contact_deleted_in_crm_is_not_counted_in_sync(runner, config_path, db):
+    _synced(db, "op-ann", 2, datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    db.execute("UPDATE crm_contacts SET deleted_at = '2026-12-04T10:00:00.000Z'")
+
+    result = _status(runner, config_path, "--json")
+
+    assert json.loads(result.stdout)["operators"][0]["contacts_in_sync"] == 0
+
+
 def test_status_json_reports_open_failure_with_code_and_since(runner, config_path, db):
     start = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
     failure = (CATALOGUE["mailbox-not-found"], "MailboxNotFoundError: no mailbox")
