@@ -113,6 +113,17 @@ def test_doctor_exchange_down_fails_connection_and_exits_5(runner, site):
     assert connection["verdict"] == "fail"
 
 
+def test_doctor_https_to_plain_http_server_fails_connection_as_tls(runner, site):
+    site.rewrite(url=site.config.exchange.url.replace("http://", "https://"))
+
+    result = runner.invoke(cli, site.args("doctor", "--json"))
+
+    assert result.exit_code == 5
+    [connection] = [c for s, c in _checks(result).items() if "connection" in s]
+    assert connection["detail"].startswith("The secure connection to Exchange failed")
+    assert "certificate" in connection["advice"]
+
+
 def test_doctor_unset_password_variable_fails_and_exits_3(runner, site, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV)
 
