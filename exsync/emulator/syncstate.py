@@ -1,8 +1,12 @@
-"""Opaque sync states: a signed position in a mailbox folder's change sequence.
+"""Opaque sync states: what a client has been told about a folder.
 
-A state names the mailbox, the folder, the mailbox's state epoch (bumped to
-invalidate every state handed out) and the last change number the client
-has seen. The signature makes a garbled or foreign state detectable.
+A state names the mailbox, the folder and the mailbox's state epoch (bumped
+to invalidate every state handed out). ``base`` is the change number at
+which the client last finished a walk: it has seen every item created up to
+then. During a walk, ``cursor`` is the last change number covered and
+``seen`` the creation numbers of the newer items already reported, kept as
+ranges. The whole is compressed and signed, so a garbled or foreign state
+is detected.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import base64
 import binascii
 import hashlib
 import hmac
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 
 from exsync.emulator.soap import ResponseError
 
-_MAGIC = b"EXS1"
+_MAGIC = b"EXS2"
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,28 @@ class SyncPosition:
     mailbox_key: str
     folder: str
     epoch: int
-    position: int
+    base: int
+    cursor: int
+    seen: tuple[tuple[int, int], ...] = field(default=())
+
+    def has_seen(self, created_seq: int) -> bool:
+        """True if the client was told about the item created at this number."""
+        if created_seq <= self.base:
+            return True
+        return any(low <= created_seq <= high for low, high in self.seen)
+
+
+def add_seen(ranges: list[tuple[int, int]], numbers: list[int]) -> tuple:
+    """Merge creation numbers into sorted, non-overlapping ranges."""
+    points = sorted(set(numbers))
+    merged = sorted(list(ranges) + [(n, n) for n in points])
+    result: list[tuple[int, int]] = []
+    for low, high in merged:
+        if result and low <= result[-1][1] + 1:
+            result[-1] = (result[-1][0], max(result[-1][1], high))
+        else:
+            result.append((low, high))
+    return tuple(result)
 
 
 def invalid_state() -> ResponseError:
@@ -38,8 +64,10 @@ def invalid_state() -> ResponseError:
 
 def encode_state(secret: bytes, where: SyncPosition) -> str:
     """Return the opaque SyncState text for ``where``."""
-    payload = (
-        f"{where.mailbox_key}|{where.folder}|{where.epoch}|{where.position}".encode()
+    ranges = ",".join(f"{low}-{high}" for low, high in where.seen)
+    payload = zlib.compress(
+        f"{where.mailbox_key}|{where.folder}|{where.epoch}|{where.base}|"
+        f"{where.cursor}|{ranges}".encode()
     )
     mac = hmac.new(secret, payload, hashlib.sha256).digest()[:12]
     return base64.b64encode(_MAGIC + mac + payload).decode()
@@ -58,7 +86,13 @@ def decode_state(secret: bytes, text: str) -> SyncPosition:
     if not hmac.compare_digest(mac, expected):
         raise invalid_state()
     try:
-        key, folder, epoch, position = payload.decode().split("|")
-        return SyncPosition(key, folder, int(epoch), int(position))
-    except ValueError:
+        key, folder, epoch, base, cursor, ranges = (
+            zlib.decompress(payload).decode().split("|")
+        )
+        seen = tuple(
+            (int(low), int(high))
+            for low, high in (part.split("-") for part in ranges.split(",") if part)
+        )
+        return SyncPosition(key, folder, int(epoch), int(base), int(cursor), seen)
+    except (ValueError, zlib.error):
         raise invalid_state() from None

@@ -120,3 +120,44 @@ def test_sync_delete_carries_last_change_key(account, emulator):
     owner.delete_contact(item_id)
     changes, _ = _walk(account.contacts, state)
     assert changes[0][1].changekey is not None
+
+
+def test_sync_fresh_walk_after_invalidation_omits_earlier_deletes(account, emulator):
+    from exsync.emulator.synthetic import make_contacts
+
+    emulator.add_contacts(ALICE, make_contacts(10))
+    _walk(account.contacts, None, page=10)
+    emulator.faults.invalidate_sync_states(ALICE)
+    owner = emulator.owner(ALICE)
+    owner.delete_contact(owner.contacts()[0]["item_id"])
+    changes, _ = _walk(account.contacts, None, page=10)
+    assert [kind for kind, _ in changes] == ["create"] * 11
+
+
+def test_sync_item_reported_then_deleted_mid_walk_reports_delete(account, emulator):
+    from exsync.emulator.synthetic import make_contacts
+
+    emulator.add_contacts(ALICE, make_contacts(4))
+    folder = account.contacts
+    pages = folder.sync_items(
+        sync_state=None, max_changes_returned=2, only_fields=["display_name"]
+    )
+    first = [next(pages), next(pages)]
+    emulator.owner(ALICE).delete_contact(first[0][1].id)
+    rest = list(pages)
+    assert ("delete", first[0][1].id) in [(k, i.id) for k, i in rest]
+
+
+def test_sync_item_created_mid_walk_and_deleted_is_not_reported(account, emulator):
+    from exsync.emulator.synthetic import make_contacts
+
+    emulator.add_contacts(ALICE, make_contacts(4))
+    folder = account.contacts
+    pages = folder.sync_items(
+        sync_state=None, max_changes_returned=2, only_fields=["display_name"]
+    )
+    next(pages)
+    owner = emulator.owner(ALICE)
+    owner.delete_contact(owner.create_contact({"display_name": "Blip"}))
+    kinds = [kind for kind, _ in pages]
+    assert "delete" not in kinds

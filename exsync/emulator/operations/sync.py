@@ -26,6 +26,7 @@ from exsync.emulator.soap import (
 )
 from exsync.emulator.syncstate import (
     SyncPosition,
+    add_seen,
     decode_state,
     encode_state,
     invalid_state,
@@ -66,7 +67,6 @@ def sync_folder_items(call: Call) -> str:
     """Answer SyncFolderItems with one page of changes."""
     props = read_shape(call.child("ItemShape"), call.profile)
     limit = _max_changes(call)
-    ignored = _ignored(call)
     target = call.child("SyncFolderId")
     try:
         if target is None or len(target) == 0:
@@ -76,8 +76,8 @@ def sync_folder_items(call: Call) -> str:
         state_text = (
             (state_element.text or "").strip() if state_element is not None else ""
         )
-        position = 0
         secret = call.directory.secret
+        where = SyncPosition(mailbox.key, folder, mailbox.epoch, 0, 0)
         if state_text:
             where = decode_state(secret, state_text)
             if (where.mailbox_key, where.folder, where.epoch) != (
@@ -86,44 +86,13 @@ def sync_folder_items(call: Call) -> str:
                 mailbox.epoch,
             ):
                 raise invalid_state()
-            position = where.position
-            if position > mailbox.seq:
+            if where.cursor > mailbox.seq:
                 raise invalid_state()
     except ResponseError as error:
         message = error_message("SyncFolderItems", error, _ERROR_TAIL)
         return response_body("SyncFolderItems", [message])
-    changes = []
-    last = position
-    complete = True
-    if folder in ITEM_HOLDING:
-        with mailbox.lock:
-            pending = mailbox.changes_after(folder, position)
-            for entry in pending:
-                if len(changes) == limit:
-                    complete = False
-                    break
-                last = entry.seq
-                seen = entry.created_seq <= position
-                if entry.item_id in ignored:
-                    continue
-                if entry.deleted:
-                    if seen:
-                        changes.append(
-                            f'<t:Delete><t:ItemId Id="{entry.item_id}" '
-                            f'ChangeKey="{entry.change_key}"/></t:Delete>'
-                        )
-                    continue
-                kind = "Update" if seen else "Create"
-                changes.append(
-                    f"<t:{kind}>{render_entry(mailbox, entry, props)}</t:{kind}>"
-                )
-            if complete:
-                last = max(last, mailbox.seq)
-    else:
-        last = mailbox.seq
-    state = encode_state(
-        call.directory.secret, SyncPosition(mailbox.key, folder, mailbox.epoch, last)
-    )
+    changes, where, complete = _page(call, mailbox, folder, where, props, limit)
+    state = encode_state(secret, where)
     content = (
         f"<m:SyncState>{state}</m:SyncState>"
         f"<m:IncludesLastItemInRange>{render_bool(complete)}</m:IncludesLastItemInRange>"
@@ -133,3 +102,50 @@ def sync_folder_items(call: Call) -> str:
     return response_body(
         "SyncFolderItems", [success_message("SyncFolderItems", content)]
     )
+
+
+def _page(call, mailbox, folder, where: SyncPosition, props, limit):
+    """Collect one page; returns (rendered changes, new position, complete)."""
+    ignored = _ignored(call)
+    changes: list[str] = []
+    reported: list[int] = []
+    last = where.cursor
+    complete = True
+    with mailbox.lock:
+        pending = (
+            mailbox.changes_after(folder, where.cursor)
+            if folder in ITEM_HOLDING
+            else []
+        )
+        for entry in pending:
+            if len(changes) == limit:
+                complete = False
+                break
+            last = entry.seq
+            seen = where.has_seen(entry.created_seq)
+            if entry.item_id in ignored:
+                continue
+            if entry.deleted:
+                if seen:
+                    changes.append(
+                        f'<t:Delete><t:ItemId Id="{entry.item_id}" '
+                        f'ChangeKey="{entry.change_key}"/></t:Delete>'
+                    )
+                continue
+            kind = "Update" if seen else "Create"
+            changes.append(
+                f"<t:{kind}>{render_entry(mailbox, entry, props)}</t:{kind}>"
+            )
+            reported.append(entry.created_seq)
+        if complete:
+            end = mailbox.seq
+            return (
+                changes,
+                SyncPosition(mailbox.key, folder, mailbox.epoch, end, end),
+                True,
+            )
+    seen_ranges = add_seen(list(where.seen), [n for n in reported if n > where.base])
+    position = SyncPosition(
+        mailbox.key, folder, mailbox.epoch, where.base, last, seen_ranges
+    )
+    return changes, position, False
