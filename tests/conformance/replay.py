@@ -12,6 +12,7 @@ meeting requests where the emulator holds contacts; contact properties are
 compared apart, against the real-server recordings.
 """
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,6 +131,19 @@ def text_of(root: etree._Element, local_name: str) -> str:
             return (element.text or "").strip()
 
     raise LookupError(local_name)
+
+
+def recorded_conflict_results(reference_dir: Path) -> set[str]:
+    """The ConflictResults paths of the UpdateItem answer recorded from Exchange.
+
+    Microsoft's UpdateItem sample predates them; later servers send them.
+    """
+    name = "Garethp__php-ews__ContactsAPITest.testUpdateContact.json"
+    records = json.loads((reference_dir / "real-server" / name).read_text())
+    bodies = [record["body"] for record in records]
+    update = next(body for body in bodies if "UpdateItemResponse" in body)
+    paths = shape(parse_xml(update.encode()))
+    return {path for path in paths if "ConflictResults" in path}
 
 
 def _collect(element: etree._Element, parent_path: str, paths: set[str]) -> None:
