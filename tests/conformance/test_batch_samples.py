@@ -9,6 +9,7 @@ reference page's single-item response.
 
 from conformance.replay import (
     HTTPS_SOAP_NS,
+    SERVICE_ACCOUNT,
     load_envelope,
     post_soap,
     read_sample,
@@ -34,8 +35,12 @@ DELETE_KEYS = (
 SUCCESS = [("Success", "NoError")] * 3
 
 
+def _contacts(emulator) -> list[dict]:
+    return emulator.owner(SERVICE_ACCOUNT[0]).contacts()
+
+
 def _create_three(emulator) -> list[dict]:
-    owner = emulator.owner("svc-exsync@example.com")
+    owner = emulator.owner(SERVICE_ACCOUNT[0])
     for name in ("Sadie Daniels", "Alfred Welker", "Hope Gross"):
         owner.create_contact({"display_name": name})
     return owner.contacts()
@@ -62,8 +67,7 @@ def test_replay_batch_createitem_has_sample_shape(emulator, samples_dir):
     expected = load_envelope(samples_dir, f"{CONTACTS}/createitem_02_response.xml")
     assert response_messages(answer.root) == SUCCESS
     assert shape(answer.root) == shape(expected)
-    names = sorted(c["display_name"] for c in emulator.owner(
-        "svc-exsync@example.com").contacts())  # fmt: skip
+    names = sorted(contact["display_name"] for contact in _contacts(emulator))
     assert names == ["Alfred Welker", "Hope Gross", "Sadie Daniels"]
 
 
@@ -90,8 +94,7 @@ def test_replay_batch_updateitem_has_sample_shape(emulator, samples_dir, referen
     wanted = shape(expected) | recorded_conflict_results(reference_dir)
     assert response_messages(answer.root) == SUCCESS
     assert shape(answer.root) == wanted
-    companies = {c.get("company_name") for c in emulator.owner(
-        "svc-exsync@example.com").contacts()}  # fmt: skip
+    companies = {contact.get("company_name") for contact in _contacts(emulator)}
     assert companies == {"Contoso"}
 
 
@@ -105,4 +108,4 @@ def test_replay_batch_soft_delete_has_sample_shape(emulator, samples_dir):
     expected = load_envelope(samples_dir, f"{CONTACTS}/deleteitem_02_response.xml")
     assert response_messages(answer.root) == SUCCESS
     assert shape(answer.root) == shape(expected)
-    assert emulator.owner("svc-exsync@example.com").contacts() == []
+    assert _contacts(emulator) == []
