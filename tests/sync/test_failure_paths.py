@@ -8,6 +8,9 @@ frequency produce one failure email (and one recovery email) over SMTP.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -46,8 +49,8 @@ def test_sync_wrong_password_records_auth_failed_and_exits_4(
 
     result = _sync(runner, config, tmp_path)
 
-    assert result.exit_code == 4, result.output
     assert _open_failures(db) == {"op-alice": "auth-failed", "op-bob": "auth-failed"}
+    assert result.exit_code == 4, result.output
     assert "not-the-password" not in result.output + result.stderr
 
 
@@ -58,8 +61,8 @@ def test_sync_http_401_records_auth_failed_and_exits_4(
 
     result = _sync(runner, config, tmp_path)
 
-    assert result.exit_code == 4, result.output
     assert set(_open_failures(db).values()) == {"auth-failed"}
+    assert result.exit_code == 4, result.output
 
 
 def test_sync_without_impersonation_right_records_it_and_exits_4(
@@ -71,11 +74,11 @@ def test_sync_without_impersonation_right_records_it_and_exits_4(
 
     result = _sync(runner, config, tmp_path)
 
-    assert result.exit_code == 4, result.output
     assert _open_failures(db) == {
         "op-alice": "impersonation-denied",
         "op-bob": "impersonation-denied",
     }
+    assert result.exit_code == 4, result.output
 
 
 def test_sync_missing_mailbox_records_it_and_others_still_sync(
@@ -99,8 +102,20 @@ def test_sync_exchange_down_records_unreachable_and_exits_5(
 
     result = _sync(runner, config, tmp_path)
 
-    assert result.exit_code == 5, result.output
     assert set(_open_failures(db).values()) == {"exchange-unreachable"}
+    assert result.exit_code == 5, result.output
+
+
+def test_sync_https_to_a_plain_http_server_records_tls_failure(
+    runner, seeded, config, db, tmp_path
+):
+    url = seeded.url.replace("http://", "https://")
+    config = replace(config, exchange=replace(config.exchange, url=url))
+
+    result = _sync(runner, config, tmp_path)
+
+    assert set(_open_failures(db).values()) == {"tls-failure"}
+    assert result.exit_code == 5, result.output
 
 
 def test_sync_every_connection_dropped_records_unreachable_and_exits_5(
@@ -110,8 +125,8 @@ def test_sync_every_connection_dropped_records_unreachable_and_exits_5(
 
     result = _sync(runner, config, tmp_path)
 
-    assert result.exit_code == 5, result.output
     assert set(_open_failures(db).values()) == {"exchange-unreachable"}
+    assert result.exit_code == 5, result.output
 
 
 def test_sync_one_dropped_connection_is_retried_without_failure(
@@ -187,6 +202,28 @@ def test_sync_failing_then_fixed_resolves_the_incident(
     assert resolved == 2
 
 
+def test_sync_as_real_process_reports_the_code_on_its_output(
+    seeded, config, db, tmp_path
+):
+    upsert_operator(db, email="gone@example.com", operator_id="op-gone")
+    path = write_config(config, tmp_path / "config.toml")
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "exsync", "--config", str(path), "sync"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 1, finished.stderr
+    [line] = [x for x in finished.stdout.splitlines() if "gone@example.com" in x]
+    assert "failed" in line and "[mailbox-not-found]" in line
+    assert "ERROR exsync.sync.run: mailbox op-gone failed" in finished.stderr
+    assert _open_failures(db) == {"op-gone": "mailbox-not-found"}
+
+
 @pytest.fixture
 def mailbag():
     bag = Mailbag()
@@ -213,12 +250,14 @@ def test_sync_failing_mailbox_sends_one_failure_and_one_recovery_email(
 
     for _ in range(3):
         _sync(runner, config, tmp_path)
-    db.execute("UPDATE operators SET contact_sync = 0 WHERE id = 'op-gone'")
-    upsert_operator(db, email="gone@example.com", contact_sync=False)
+    seeded.add_mailbox("gone@example.com")
+    for _ in range(2):
+        _sync(runner, config, tmp_path)
 
     subjects = [m["Subject"] for m in mailbag.messages]
     assert subjects == [
         "exsync: contact sync failing for gone@example.com: "
-        "Exchange has no mailbox with this address"
+        "Exchange has no mailbox with this address",
+        "exsync: contact sync working again for gone@example.com",
     ]
     assert "primary SMTP address" in mailbag.messages[0].get_content()

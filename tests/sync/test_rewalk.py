@@ -98,18 +98,3 @@ def test_run_sync_full_rewalk_unlinks_item_missed_while_unlinked(emulator, confi
     assert report.totals["created"] == 0
     assert report.totals["linked"] == 1
     assert link_count(db) == 3
-
-
-def test_mailbox_fetch_vanished_item_gives_none(emulator, config, db):
-    owner = emulator.owner(ALICE)
-    gone = owner.create_contact(contact("Gone Soon"))
-    kept = owner.create_contact(contact("Still Here"))
-    owner.delete_contact(gone)
-    client = ExchangeClient(config.exchange)
-    try:
-        found = client.mailbox(ALICE).fetch([gone, kept])
-    finally:
-        client.close()
-
-    assert found[0] is None
-    assert found[1]["display_name"] == "Still Here"
