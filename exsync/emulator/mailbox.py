@@ -68,6 +68,8 @@ class Change:
     folder: str
     old_item_id: str | None = None
     old_folder: str | None = None
+    change_key: str = ""
+    old_change_key: str = ""
 
 
 class Mailbox:
@@ -117,7 +119,9 @@ class Mailbox:
                 self._new_item_id(), folder, copy.deepcopy(data), seq, seq, stamp, stamp
             )
             self.folders[folder][entry.item_id] = entry
-        self._notify(Change("Created", entry.item_id, folder))
+        self._notify(
+            Change("Created", entry.item_id, folder, change_key=entry.change_key)
+        )
         return entry
 
     def lookup(self, item_id: str) -> Entry:
@@ -145,7 +149,9 @@ class Mailbox:
             entry.seq = self._next()
             entry.modified = now_text()
             folder[item_id] = entry
-        self._notify(Change("Modified", item_id, entry.folder))
+        self._notify(
+            Change("Modified", item_id, entry.folder, change_key=entry.change_key)
+        )
         return entry
 
     def delete(self, item_id: str, mode: str = "HardDelete") -> None:
@@ -173,11 +179,16 @@ class Mailbox:
                 )
                 self.folders["deleteditems"][moved.item_id] = moved
         if moved is not None:
-            self._notify(
-                Change("Moved", moved.item_id, "deleteditems", item_id, entry.folder)
+            change = Change(
+                "Moved", moved.item_id, "deleteditems", item_id, entry.folder
             )
+            change.change_key = moved.change_key
+            change.old_change_key = entry.change_key
+            self._notify(change)
         else:
-            self._notify(Change("Deleted", item_id, entry.folder))
+            self._notify(
+                Change("Deleted", item_id, entry.folder, change_key=entry.change_key)
+            )
 
     def items(self, folder: str = "contacts") -> list[Entry]:
         """The live entries of a folder, oldest change first."""

@@ -285,11 +285,14 @@ def _event_xml(mailbox: Mailbox, change: Change, name: str) -> str:
     parts = [
         "<t:Watermark>{wm}</t:Watermark>",
         f"<t:TimeStamp>{stamp}</t:TimeStamp>",
-        f'<t:ItemId Id="{change.item_id}"/>',
+        f'<t:ItemId Id="{change.item_id}" ChangeKey="{change.change_key}"/>',
         f'<t:ParentFolderId Id="{parent_id}" ChangeKey="AQAAAA=="/>',
     ]
     if name == "MovedEvent":
         old_parent = mailbox.folder_id(change.old_folder)
-        parts.append(f'<t:OldItemId Id="{change.old_item_id}"/>')
+        parts.append(
+            f'<t:OldItemId Id="{change.old_item_id}" '
+            f'ChangeKey="{change.old_change_key}"/>'
+        )
         parts.append(f'<t:OldParentFolderId Id="{old_parent}" ChangeKey="AQAAAA=="/>')
     return f"<t:{name}>{''.join(parts)}</t:{name}>"

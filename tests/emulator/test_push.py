@@ -182,3 +182,14 @@ def test_move_to_trash_sends_moved_event(fast_emulator, listener):
     listener.wait_for(1)
     contact.move_to_trash()
     assert _events(listener.wait_for(2)[1]) == ["MovedEvent"]
+
+
+def test_created_event_carries_item_change_key(fast_emulator, listener):
+    account = make_account(fast_emulator)
+    account.contacts.subscribe_to_push(listener.url, status_frequency=30)
+    listener.wait_for(1)
+    item_id = fast_emulator.owner(ALICE).create_contact({"display_name": "Keyed"})
+    (notification,) = SendNotification(protocol=None).parse(listener.wait_for(2)[1])
+    (event,) = notification.events
+    key = fast_emulator.mailbox(ALICE).lookup(item_id).change_key
+    assert (event.item_id.id, event.item_id.changekey) == (item_id, key)
