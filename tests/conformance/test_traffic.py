@@ -170,6 +170,17 @@ def test_traffic_checker_half_written_file_fails_at_the_end(traffic):
     assert violations[0].startswith(f"{name}: not a well-formed XML document")
 
 
+def test_traffic_checker_vanished_folder_is_violation(traffic):
+    checker, _ = traffic
+    checker.directory.rmdir()
+
+    violations = checker.check_new(settle=False)
+
+    assert violations == [
+        f"{checker.directory}: the traffic folder vanished during the run"
+    ]
+
+
 PLUGIN_CONFTEST = """
 from conformance.plugin import register_traffic_validation
 

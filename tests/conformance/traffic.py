@@ -77,6 +77,11 @@ class TrafficChecker:
         a later call.
         """
         started = time.monotonic()
+        if not self.directory.is_dir():
+            found = [f"{self.directory}: the traffic folder vanished during the run"]
+            self.violations.extend(found)
+            return found
+
         files = self._pending_files()
         found = []
         for name, item in sorted(files.items()):
