@@ -125,3 +125,29 @@ def test_get_item_birthday_round_trips_as_date(account):
     )
     contact.save()
     assert account.contacts.get(id=contact.id).birthday == datetime.date(1980, 2, 29)
+
+
+def test_find_item_pages_past_one_hundred(account, emulator):
+    from exsync.emulator.synthetic import make_contacts
+
+    emulator.add_contacts(ALICE, make_contacts(230, category="Bulk"))
+    names = list(account.contacts.filter(categories__contains="Bulk").values_list("id"))
+    finds = [e for e in emulator.journal if e.operation == "FindItem"]
+    assert (len(names), len(finds)) == (230, 3)
+
+
+def test_fetch_unknown_and_malformed_ids_return_errors(account):
+    from exchangelib.errors import ErrorInvalidIdMalformed
+    from exchangelib.properties import ItemId
+
+    unknown = ItemId("RVhFTVVpAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    malformed = ItemId("not-an-id")
+    results = list(account.fetch([unknown, malformed]))
+    assert [type(r) for r in results] == [ErrorItemNotFound, ErrorInvalidIdMalformed]
+
+
+def test_save_without_update_fields_is_accepted(account):
+    contact = list(account.contacts.all()[:1])[0]
+    contact.job_title = "Everything Saved"
+    contact.save()
+    assert account.contacts.get(id=contact.id).job_title == "Everything Saved"
