@@ -51,9 +51,23 @@ def escape(text: str) -> str:
     return "\n".join(lines)
 
 
-def render_command(command: click.Command, path: list[str]) -> list[str]:
+def _context(
+    command: click.Command, name: str, parent: click.Context | None = None
+) -> click.Context:
+    # As click builds it for a real run: with the command's settings and its
+    # parent's (-h as well as --help). click caches the help option of a
+    # command the first time it is asked for, so a context built any other
+    # way would make the page depend on what ran before.
+    return click.Context(
+        command, info_name=name, parent=parent, **command.context_settings
+    )
+
+
+def render_command(
+    command: click.Command, path: list[str], parent: click.Context
+) -> list[str]:
     """Return the roff lines for ``command`` and, for a group, its children."""
-    ctx = click.Context(command, info_name=path[-1])
+    ctx = _context(command, path[-1], parent)
     usage = " ".join(command.collect_usage_pieces(ctx))
     lines = [f'.SS "{escape(" ".join(path))} {escape(usage)}"']
     lines += _paragraphs(inspect.cleandoc(command.help or ""))
@@ -64,7 +78,7 @@ def render_command(command: click.Command, path: list[str]) -> list[str]:
         lines += [".TP", f"\\fB{escape(record[0])}\\fR", escape(record[1])]
     if isinstance(command, click.Group):
         for name in sorted(command.commands):
-            lines += render_command(command.commands[name], [*path, name])
+            lines += render_command(command.commands[name], [*path, name], ctx)
     return lines
 
 
@@ -98,14 +112,14 @@ def render_manpage() -> str:
         *_paragraphs(inspect.cleandoc(cli.help or "")),
         ".SH GLOBAL OPTIONS",
     ]
-    ctx = click.Context(cli, info_name="exsync")
+    ctx = _context(cli, "exsync")
     for param in cli.get_params(ctx):
         record = param.get_help_record(ctx)
         if record:
             lines += [".TP", f"\\fB{escape(record[0])}\\fR", escape(record[1])]
     lines.append(".SH COMMANDS")
     for name in sorted(cli.commands):
-        lines += render_command(cli.commands[name], ["exsync", name])
+        lines += render_command(cli.commands[name], ["exsync", name], ctx)
     lines += _configuration_section() + _exit_section() + _closing_sections()
     return "\n".join(lines) + "\n"
 
