@@ -57,3 +57,13 @@ def test_manpage_every_exit_code_listed():
 
 def test_escape_leading_dot_and_hyphen_protected():
     assert escape(".hidden -x") == "\\&.hidden \\-x"
+
+
+def test_manpage_unchanged_by_commands_having_run(runner):
+    before = render_manpage()
+
+    runner.invoke(cli, ["--help"])
+    runner.invoke(cli, ["operators", "show", "--help"])
+
+    assert render_manpage() == before
+    assert ".TP\n\\fB\\-h, \\-\\-help\\fR\n" in before
