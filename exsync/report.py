@@ -37,6 +37,8 @@ class MailboxReport:
     rewalks: int = 0
     failure_code: str | None = None
     detail: str | None = None
+    # The exit code the catalogue gives this failure (exsync.failures).
+    failure_exit: ExitCode | None = None
     started: float | None = None
     seconds: float = 0.0
     done: bool = False  # set once the mailbox ended, however it ended
@@ -53,9 +55,9 @@ class MailboxReport:
         if self.started is not None:
             self.seconds = time.monotonic() - self.started
 
-    def fail(self, code: str, detail: str) -> None:
+    def fail(self, code: str, detail: str, exit_code: ExitCode = ExitCode.PARTIAL):
         """Record a failure with its catalogue code and a detail without secrets."""
-        self.failure_code, self.detail = code, detail
+        self.failure_code, self.detail, self.failure_exit = code, detail, exit_code
         self.finish("failed")
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,8 +98,20 @@ class RunReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """OK when no mailbox failed, PARTIAL otherwise."""
-        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+        """OK when no mailbox failed, PARTIAL when some did.
+
+        When every mailbox the run began failed for the same kind of reason
+        and the catalogue gives it a code of its own (Exchange refusing the
+        service account, Exchange unreachable, the store), that code.
+        """
+        failed = self.failed
+        if not failed:
+            return ExitCode.OK
+        begun = [m for m in self.mailboxes if m.outcome != "not-started"]
+        codes = {m.failure_exit or ExitCode.PARTIAL for m in failed}
+        if len(failed) == len(begun) and len(codes) == 1:
+            return codes.pop()
+        return ExitCode.PARTIAL
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data."""
