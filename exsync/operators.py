@@ -68,7 +68,7 @@ _ALIAS_TO_COLUMN = {
     alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases
 }
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 
 @dataclass(frozen=True)

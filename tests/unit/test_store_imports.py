@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from exsync.errors import InputError
@@ -124,3 +126,27 @@ def test_import_operators_missing_name_keeps_stored_name(db, tmp_path):
 
     assert report.unchanged == 1
     assert list_operators(db)[0].name == "Ann Lee"
+
+
+def peak_python_memory(db, tmp_path, rows: int) -> int:
+    path = tmp_path / f"ops-{rows}.csv"
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write("id,name,email,sync\n")
+        for number in range(rows):
+            stream.write(f"{number},Operator {number},op{number}@example.com,yes\n")
+    tracemalloc.start()
+    try:
+        import_operators(db, OperatorsFile(path).rows(), dry_run=True)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_import_operators_memory_flat_in_rows(db, tmp_path):
+    small = peak_python_memory(db, tmp_path, 6_000)
+
+    large = peak_python_memory(db, tmp_path, 30_000)
+
+    # Both files are larger than one read block and several staging batches,
+    # so a reader that streams peaks at the same height for both.
+    assert large < small * 1.2, (small, large)
