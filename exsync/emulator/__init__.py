@@ -132,6 +132,7 @@ class Emulator:
             saver.join(timeout=5)
         if self._server is not None:
             self._server.shutdown()
+            self._server.close_connections()
             self._server.server_close()
             self._server = None
         if self._thread is not None:

@@ -157,3 +157,25 @@ def test_create_contact_in_search_folders_is_refused(emulator):
         200,
         True,
     )
+
+
+@pytest.mark.parametrize("count", ["0", "513", "many"])
+def test_sync_max_changes_outside_range_is_schema_fault(emulator, count):
+    sync = (
+        "<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>"
+        "</m:ItemShape><m:SyncFolderId>"
+        '<t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId>'
+        f"<m:MaxChangesReturned>{count}</m:MaxChangesReturned></m:SyncFolderItems>"
+    )
+    status, _, body = post(emulator, soap(sync))
+    assert (status, b"ErrorSchemaValidation" in body) == (500, True)
+
+
+def test_time_zone_context_header_is_accepted(emulator):
+    request = soap(GET_ROOT).replace(
+        b"</s:Header>",
+        b'<t:TimeZoneContext><t:TimeZoneDefinition Id="W. Europe Standard Time"/>'
+        b"</t:TimeZoneContext></s:Header>",
+    )
+    status, _, _ = post(emulator, request)
+    assert status == 200
