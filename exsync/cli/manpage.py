@@ -37,7 +37,7 @@ LIMITATIONS = (
     "schema); Exchange 2007 is not.",
     "Contact photos are never synchronised; contact groups are ignored.",
     "An import never deletes operators; turn their sync off instead.",
-    "An operator's id cannot change once stored.",
+    "An operator's id cannot change once exsync has synced data under it.",
 )
 
 

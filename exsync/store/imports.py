@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from exsync.addresses import address_key
 from exsync.errors import InputError
 from exsync.operators import OperatorRow, RowProblem
+from exsync.store.operators import operator_in_use
 
 BATCH_ROWS = 2_000
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -135,9 +136,6 @@ _CHECKS = (
        FROM import_rows a JOIN import_rows b
        ON b.id = a.id AND b.email_key != a.email_key AND b.record > a.record
        WHERE a.record = (SELECT min(record) FROM import_rows c WHERE c.id = a.id)""",
-    """SELECT i.record, i.line, i.email || ' is already operator ' || quote(o.id)
-       || '; an id cannot change' FROM import_rows i
-       JOIN main.operators o ON o.email_key = i.email_key WHERE o.id != i.id""",
     """SELECT i.record, i.line, 'id ' || quote(i.id) || ' already belongs to '
        || o.email FROM import_rows i
        JOIN main.operators o ON o.id = i.id WHERE o.email_key != i.email_key""",
@@ -145,7 +143,7 @@ _CHECKS = (
 
 
 def _check_staged(db: Database, report: ImportReport) -> None:
-    dropped = set()
+    dropped = _check_id_changes(db, report)
     for check in _CHECKS:
         for record, line, reason in db.execute(check).fetchall():
             if record in dropped:
@@ -160,11 +158,30 @@ def _check_staged(db: Database, report: ImportReport) -> None:
     )
 
 
+def _check_id_changes(db: Database, report: ImportReport) -> set[int]:
+    # Few rows change an id, so each is checked on its own: an id may
+    # change only while nothing in the store hangs on it.
+    changes = db.execute(
+        "SELECT i.record, i.line, i.email, o.id, i.id FROM import_rows i "
+        "JOIN main.operators o ON o.email_key = i.email_key WHERE o.id != i.id"
+    ).fetchall()
+    refused = set()
+    for record, line, email, stored_id, new_id in changes:
+        if operator_in_use(db, stored_id):
+            refused.add(record)
+            reason = (
+                f"{email} is already operator {stored_id!r}, not {new_id!r}, "
+                "and has synced data under that id"
+            )
+            report.problems.append(RowProblem(record, line, reason))
+    return refused
+
+
 def _count(db: Database, report: ImportReport) -> None:
     counts = db.execute(
         """SELECT count(*) FILTER (WHERE o.id IS NULL),
                   count(*) FILTER (WHERE o.id IS NOT NULL AND (
-                      o.contact_sync != i.contact_sync
+                      o.id != i.id OR o.contact_sync != i.contact_sync
                       OR (i.name IS NOT NULL AND o.name != i.name)))
            FROM import_rows i LEFT JOIN main.operators o
            ON o.email_key = i.email_key"""
@@ -182,9 +199,10 @@ def _merge(db: Database) -> None:
             SELECT id, coalesce(name, ''), email, email_key, contact_sync
             FROM import_rows WHERE true
             ON CONFLICT (email_key) DO UPDATE SET
+                id = excluded.id,
                 name = coalesce(nullif(excluded.name, ''), name),
                 contact_sync = excluded.contact_sync,
                 updated_at = {_NOW}
-            WHERE contact_sync != excluded.contact_sync
+            WHERE id != excluded.id OR contact_sync != excluded.contact_sync
                OR name != coalesce(nullif(excluded.name, ''), name)"""
     )

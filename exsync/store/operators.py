@@ -72,8 +72,8 @@ def upsert_operator(
     address as id, an empty name and contact sync on). The stored spelling
     of the address is kept. Returns the operator and what happened:
     ``"created"``, ``"updated"`` or ``"unchanged"``. Raises
-    :class:`InputError` when the id and the address belong to different
-    operators: an id never changes, links and sync state hang on it.
+    :class:`InputError` when the id belongs to another address, or when
+    the id would change while the store holds data that hangs on it.
     """
     current = get_operator(db, email)
     check_operator_identity(db, email, operator_id)
@@ -98,9 +98,10 @@ def upsert_operator(
     if wanted == {key: getattr(current, key) for key in wanted}:
         return current, "unchanged"
     db.execute(
-        "UPDATE operators SET name = ?, contact_sync = ?, "
+        "UPDATE operators SET id = ?, name = ?, contact_sync = ?, "
         "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE email_key = ?",
         [
+            wanted["id"],
             wanted["name"],
             int(wanted["contact_sync"]),
             address_key(email),
@@ -109,19 +110,42 @@ def upsert_operator(
     return get_operator(db, email), "updated"  # type: ignore[return-value]
 
 
+def operator_in_use(db: Database, operator_id: str) -> bool:
+    """Tell whether any row of the store refers to the operator ``operator_id``.
+
+    The referring tables are read from the schema's foreign keys, so tables
+    added by later migrations count too.
+    """
+    references = db.execute(
+        'SELECT m.name, f."from" FROM sqlite_master m, '
+        "pragma_foreign_key_list(m.name) f "
+        "WHERE m.type = 'table' AND f.\"table\" = 'operators'"
+    ).fetchall()
+    return any(
+        db.execute(
+            f'SELECT 1 FROM "{table}" WHERE "{column}" = ? LIMIT 1', [operator_id]
+        ).fetchone()
+        for table, column in references
+    )
+
+
 def check_operator_identity(db: Database, email: str, operator_id: str | None) -> None:
-    """Raise :class:`InputError` if ``operator_id`` and ``email`` belong to
-    two different stored operators (either way round)."""
+    """Raise :class:`InputError` if giving ``email`` the id ``operator_id`` is
+    not allowed: the id belongs to another address, or the address's
+    operator already has synced data under its present id."""
     if operator_id is None:
         return
     by_email = get_operator(db, email)
     if by_email is not None and by_email.id != operator_id:
-        raise InputError(
-            f"{email} is already operator {by_email.id!r}, not {operator_id!r}",
-            hint="an operator's id cannot change; leave the id out or fix it.",
-        )
+        if operator_in_use(db, by_email.id):
+            raise InputError(
+                f"{email} is already operator {by_email.id!r}, not "
+                f"{operator_id!r}, and has synced data under that id",
+                hint="an id with synced data cannot change; leave the id out "
+                "or fix it.",
+            )
     by_id = get_operator_by_id(db, operator_id)
-    if by_id is not None and by_email is None:
+    if by_id is not None and address_key(by_id.email) != address_key(email):
         raise InputError(
             f"operator id {operator_id!r} already belongs to {by_id.email}",
             hint="give each operator its own id.",

@@ -99,6 +99,28 @@ def test_import_operators_stored_address_in_other_case_is_updated(db, tmp_path):
     )
 
 
+def test_import_operators_gives_ids_to_operators_enabled_without(db, tmp_path):
+    upsert_operator(db, email="ann@example.com")
+
+    report = run(db, tmp_path, GOOD)
+
+    assert (report.created, report.updated) == (1, 1)
+    assert [o.id for o in list_operators(db)] == ["1", "2"]
+
+
+def test_import_operators_id_change_with_synced_data_is_problem(db, tmp_path):
+    upsert_operator(db, email="ann@example.com", operator_id="a1")
+    db.execute("INSERT INTO links (operator_id, item_id) VALUES ('a1', 'AAMk1')")
+
+    with pytest.raises(InputError) as caught:
+        run(db, tmp_path, GOOD)
+
+    assert caught.value.problems == [
+        "record 1 (line 2): ann@example.com is already operator 'a1', not '1', "
+        "and has synced data under that id"
+    ]
+
+
 def test_import_operators_id_of_another_stored_address_is_problem(db, tmp_path):
     upsert_operator(db, email="zed@example.com", operator_id="1")
 

@@ -53,14 +53,24 @@ def test_upsert_operator_other_case_updates_and_keeps_spelling(db):
     assert (operator.email, operator.name) == ("ann@example.com", "Ann")
 
 
-def test_upsert_operator_changed_id_refused(db):
+def test_upsert_operator_new_id_without_synced_data_is_updated(db):
+    upsert_operator(db, email="ann@example.com")
+
+    operator, outcome = upsert_operator(db, email="ann@example.com", operator_id="7")
+
+    assert (operator.id, outcome) == ("7", "updated")
+
+
+def test_upsert_operator_new_id_with_synced_data_refused(db):
     upsert_operator(db, email="ann@example.com", operator_id="op1")
+    db.execute("INSERT INTO sync_state (operator_id) VALUES ('op1')")
 
     with pytest.raises(InputError) as caught:
         upsert_operator(db, email="ann@example.com", operator_id="op2")
 
-    assert (
-        caught.value.message == "ann@example.com is already operator 'op1', not 'op2'"
+    assert caught.value.message == (
+        "ann@example.com is already operator 'op1', not 'op2', and has synced "
+        "data under that id"
     )
 
 
