@@ -29,8 +29,6 @@ __all__ = ["Emulator", "Seed", "SeedError"]
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
 
 class Emulator:
     """An EWS server holding accounts and mailboxes, started in the background."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import hashlib
 import os
 import struct
 import threading
@@ -90,13 +89,6 @@ class Mailbox:
         """The stable FolderId of a distinguished folder."""
         raw = _FOLDER_MAGIC + bytes.fromhex(self.key) + name.encode()
         return base64.b64encode(raw).decode()
-
-    def folder_name(self, folder_id: str) -> str | None:
-        """The distinguished name of a FolderId of this mailbox, else None."""
-        for name in FOLDERS:
-            if self.folder_id(name) == folder_id:
-                return name
-        return None
 
     def _new_item_id(self) -> str:
         raw = _ITEM_MAGIC + bytes.fromhex(self.key) + os.urandom(12)
@@ -228,8 +220,3 @@ def mailbox_key_of(item_id: str) -> str | None:
     if not raw.startswith(_ITEM_MAGIC):
         return None
     return raw[len(_ITEM_MAGIC) : len(_ITEM_MAGIC) + 6].hex()
-
-
-def fingerprint(text: str) -> str:
-    """A short stable digest used inside opaque tokens."""
-    return hashlib.sha256(text.encode()).hexdigest()[:12]

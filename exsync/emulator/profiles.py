@@ -51,7 +51,6 @@ class Profile:
     build: tuple[int, int, int, int]
     version: str
     accepted: tuple[str, ...]
-    has_notes: bool = True
     has_suppress_read_receipts: bool = False
     refused_uris: frozenset[str] = frozenset()
 

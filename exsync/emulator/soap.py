@@ -92,7 +92,6 @@ class Request:
     body: etree._Element
     version: str | None = None
     impersonate: str | None = None
-    anchor: str | None = None
     headers: dict[str, etree._Element] = field(default_factory=dict)
 
 

@@ -20,11 +20,6 @@ _counter = itertools.count(1)
 _lock = threading.Lock()
 
 
-def traffic_enabled() -> bool:
-    """True when traffic is being dumped."""
-    return bool(os.environ.get(ENV_VAR))
-
-
 def next_sequence() -> int:
     """A new process-wide sequence number for a dumped exchange."""
     with _lock:

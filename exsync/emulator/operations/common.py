@@ -11,7 +11,7 @@ from exsync.emulator import fields
 from exsync.emulator.directory import Account, Directory
 from exsync.emulator.mailbox import Entry, Mailbox
 from exsync.emulator.profiles import Profile
-from exsync.emulator.soap import Request, ResponseError, SoapFault, escape, t
+from exsync.emulator.soap import Request, ResponseError, SoapFault, t
 
 # Distinguished folders: (element, FolderClass, display name, parent).
 FOLDER_INFO = {
@@ -184,8 +184,3 @@ def item_ids(container: etree._Element | None) -> list[etree._Element]:
     if container is None:
         return []
     return [child for child in container if child.tag == t("ItemId")]
-
-
-def text_of(value: str) -> str:
-    """Escape helper re-exported for handlers."""
-    return escape(value)

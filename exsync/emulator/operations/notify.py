@@ -7,6 +7,7 @@ from exsync.emulator.soap import (
     ResponseError,
     error_message,
     escape,
+    parse_bool,
     response_body,
     schema_error,
     success_message,
@@ -38,6 +39,8 @@ def subscribe(call: Call) -> str:
             )
             return response_body("Subscribe", [error_message("Subscribe", error)])
         raise schema_error("Subscribe carries no subscription request.")
+    if request.get("SubscribeToAllFolders") is not None:
+        parse_bool(request.get("SubscribeToAllFolders"))
     url = (request.findtext(t("URL")) or "").strip()
     frequency_text = (request.findtext(t("StatusFrequency")) or "30").strip()
     try:

@@ -14,6 +14,7 @@ from exsync.emulator.operations.items import owning_mailbox
 from exsync.emulator.soap import (
     ResponseError,
     error_message,
+    parse_bool,
     response_body,
     schema_error,
     success_message,
@@ -46,11 +47,11 @@ def update_item(call: Call) -> str:
         raise schema_error(
             f"The 'ConflictResolution' attribute value {resolution!r} is invalid."
         )
-    if (
-        body.get("SuppressReadReceipts") is not None
-        and not call.profile.has_suppress_read_receipts
-    ):
-        raise schema_error("The 'SuppressReadReceipts' attribute is not declared.")
+    suppress = body.get("SuppressReadReceipts")
+    if suppress is not None:
+        if not call.profile.has_suppress_read_receipts:
+            raise schema_error("The 'SuppressReadReceipts' attribute is not declared.")
+        parse_bool(suppress)
     changes = call.child("ItemChanges")
     _validate(changes, call.profile)
     messages = []
