@@ -16,8 +16,12 @@ from exsync.cli.context import load_app_config, open_app_store
 from exsync.errors import ExitCode, InputError, UsageError
 from exsync.operators import OperatorsFile
 from exsync.store.imports import ImportReport, import_operators
-from exsync.store.operators import Operator, get_operator, list_operators
-from exsync.store.operators import upsert_operator as store_operator
+from exsync.store.operators import (
+    Operator,
+    get_operator,
+    list_operators,
+    upsert_operator,
+)
 from exsync.validation import InvalidValue, parse_address
 
 
@@ -63,7 +67,7 @@ def enable_operator(
     email = _checked_address(email)
     db = open_app_store(load_app_config(app))
     with db.conn:
-        operator, outcome = store_operator(
+        operator, outcome = upsert_operator(
             db,
             email=email,
             operator_id=operator_id,
