@@ -80,10 +80,13 @@ def commit_page(
     delete_policy: str,
     budget: DeleteBudget,
     dry_run: bool = False,
+    seen: set[str] | None = None,
 ) -> Counter:
     """Plan and apply ``page`` and store its sync state, atomically.
 
-    With ``dry_run`` everything is planned and applied, then rolled back.
+    With ``dry_run`` everything is planned and applied, then rolled back;
+    ``seen`` then carries the item ids of the walk's earlier pages, which
+    the rolled-back pages could not mark in the store.
     Raises :class:`DeletesNeedConfirmationError` (nothing of the page is
     kept) and the skip rule's :class:`~exsync.sync.scope.SkipRuleError`.
     """
@@ -91,14 +94,16 @@ def commit_page(
         actions = plan_page(
             db, target.operator_id, page.changes, scope, delete_policy=delete_policy
         )
+        if seen is not None:
+            seen.update(change.item_id for change in page.changes)
         if target.sweep:
-            seen = {a.item_id for a in actions}
+            planned = {a.item_id for a in actions} | (seen or set())
             actions += [
                 a
                 for a in plan_sweep(
                     db, target.operator_id, target.walk, delete_policy=delete_policy
                 )
-                if a.item_id not in seen
+                if a.item_id not in planned
             ]
         budget.spend(sum(1 for a in actions if a.gone))
         for action in actions:

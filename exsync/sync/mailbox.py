@@ -85,6 +85,7 @@ def sync_mailbox(
     budget = DeleteBudget(
         _count_links(db, operator.id), settings.max_delete_share, confirm_deletes
     )
+    seen: set[str] | None = set() if dry_run else None
     while True:
         if deadline is not None and time.monotonic() >= deadline:
             log.info("mailbox %s: the slot is spent; continuing next run", operator.id)
@@ -97,6 +98,7 @@ def sync_mailbox(
                 raise
             log.warning("mailbox %s: sync state refused; walking again", operator.id)
             _start_walk(db, operator.id, position, dry_run)
+            seen = set() if dry_run else None
             report.rewalks += 1
             continue
         walking = position.phase in ("initial", "rewalk")
@@ -115,6 +117,7 @@ def sync_mailbox(
             delete_policy=settings.delete_policy,
             budget=budget,
             dry_run=dry_run,
+            seen=seen,
         )
         report.counters.update(counters)
         report.pages += 1

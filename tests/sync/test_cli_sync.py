@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
@@ -12,7 +16,7 @@ from exsync.lock import lock_path, run_lock
 from exsync.store.operators import upsert_operator
 
 from .conftest import ALICE, contact, crm_rows
-from .procs import run_exsync, write_test_config
+from .procs import exsync_env, run_exsync, write_test_config
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 
@@ -92,3 +96,39 @@ def test_sync_unknown_operator_is_a_usage_error(emulator, config, db, tmp_path):
 
     assert result.returncode == 2
     assert "no enabled operator has this address" in result.stderr
+
+
+def test_sync_on_a_terminal_shows_a_summary_table(emulator, config, db, tmp_path):
+    emulator.owner(ALICE).create_contact(contact("Ann Lee"))
+    path = write_test_config(config, tmp_path)
+    controller, terminal = pty.openpty()
+    env = {**exsync_env(), "COLUMNS": "160", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exsync", "sync", "--config", str(path)],
+        env=env,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+    )
+    os.close(terminal)
+    output = _read_all(controller)
+    _, errors = process.communicate(timeout=60)
+
+    assert process.returncode == 0, errors
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
+    assert "exsync sync" in text
+    assert re.search(rf"{ALICE}\s+│\s+ok\s+│\s+1\b", text)
+    assert "summary: mailboxes ok=2" in text
+
+
+def _read_all(descriptor: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(descriptor, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(descriptor)
+    return b"".join(chunks).decode("utf-8", "replace")

@@ -98,3 +98,13 @@ def test_run_sync_full_rewalk_unlinks_item_missed_while_unlinked(emulator, confi
     assert report.totals["created"] == 0
     assert report.totals["linked"] == 1
     assert link_count(db) == 3
+
+
+def test_run_sync_dry_run_full_walk_over_pages_deletes_nothing(emulator, config, db):
+    _synced_mailbox(emulator, with_sync(config, batch_size=4), 12)
+
+    report = run_sync(with_sync(config, batch_size=4), full=True, dry_run=True)
+
+    assert report.exit_code == 0
+    assert report.totals["deleted"] == 0 and report.totals["unchanged"] == 12
+    assert _phase(db) == ("incremental", 1)
