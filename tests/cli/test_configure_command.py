@@ -160,3 +160,26 @@ def test_configure_interactive_secret_command_is_stored(runner, tmp_path):
     assert 'command = "pass ****"' in result.stdout.split("Wrote ")[1]
     config = load_config(tmp_path / "c.toml")
     assert config.exchange.password.command == "pass show exsync/svc"
+
+
+def test_configure_loopback_http_needs_allow_http(runner, tmp_path):
+    args = ["--exchange-url", "http://127.0.0.1:8080/EWS/Exchange.asmx"]
+    args += REQUIRED[2:]
+
+    refused = configure(runner, tmp_path / "c.toml", "--non-interactive", *args)
+    allowed = configure(
+        runner,
+        tmp_path / "c.toml",
+        "--non-interactive",
+        *args,
+        "--exchange-allow-http",
+        "true",
+    )
+
+    assert refused.exit_code == 3
+    assert refused.stderr.splitlines()[1] == (
+        "  - exchange.url: 'http://127.0.0.1:8080/EWS/Exchange.asmx' uses plain "
+        "http; set allow_http = true to allow it for this loopback address"
+    )
+    assert allowed.exit_code == 0
+    assert load_config(tmp_path / "c.toml").exchange.allow_http is True
