@@ -104,6 +104,12 @@ PROFILES = {
 }
 
 
+# Every RequestServerVersion value some Exchange release accepts. A server
+# answers a value it does not know at all with ErrorInvalidRequest, and a
+# known but newer one with ErrorInvalidServerVersion.
+KNOWN_VERSIONS = frozenset(PROFILES["Exchange2016"].accepted) | {"Exchange2015_SP1"}
+
+
 def get_profile(name: str) -> Profile:
     """Return the profile called ``name``; raises ValueError for an unknown one."""
     try:

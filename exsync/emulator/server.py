@@ -14,6 +14,7 @@ from exsync.emulator.auth import CHALLENGE_HEADERS, AuthState, Challenge, authen
 from exsync.emulator.journal import JournalEntry
 from exsync.emulator.operations import OPERATIONS
 from exsync.emulator.operations.common import Call
+from exsync.emulator.profiles import KNOWN_VERSIONS
 from exsync.emulator.soap import (
     MAX_BODY_BYTES,
     ResponseError,
@@ -231,6 +232,8 @@ class EwsHandler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         profile = emulator.profile
         version = request.version or "Exchange2007_SP1"
+        if version not in KNOWN_VERSIONS:
+            raise SoapFault("ErrorInvalidRequest", "The request is invalid.")
         if version not in profile.accepted:
             raise SoapFault(
                 "ErrorInvalidServerVersion", "The specified server version is invalid."

@@ -118,9 +118,9 @@ def test_body_over_cap_gets_413_without_reading_it(emulator):
     assert reply.startswith(b"HTTP/1.1 413")
 
 
-def test_unsupported_version_gets_invalid_server_version(emulator):
-    status, _, body = post(emulator, soap(GET_ROOT, version="Exchange2099"))
-    assert (status, b"ErrorInvalidServerVersion" in body) == (500, True)
+def test_unknown_version_gets_invalid_request(emulator):
+    status, _, body = post(emulator, soap(GET_ROOT, version="Exchange2019"))
+    assert (status, b"ErrorInvalidRequest" in body) == (500, True)
 
 
 @pytest.mark.parametrize("version", ["Exchange2010", "Exchange2013"])
