@@ -1,5 +1,8 @@
 """Fixtures for the conformance tests: references, schema sets, traffic checks."""
 
+import queue
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -47,6 +50,9 @@ def traffic_is_valid(request: pytest.FixtureRequest):
         pytest.fail("EWS traffic violations:\n" + "\n".join(violations))
 
 
+# exchangelib's own answer to a notification, as a listener sends it.
+OK_REPLY = "exchangelib/sendnotificationresult_ok_as_emitted_by_exchangelib.xml"
+
 PROFILES = ("Exchange2010", "Exchange2013", "Exchange2016")
 
 
@@ -64,3 +70,32 @@ def emulator(request: pytest.FixtureRequest, reference_dir: Path):
     yield emu
 
     emu.stop()
+
+
+@pytest.fixture
+def push_listener(samples_dir: Path):
+    """A loopback push listener: its URL and a queue of the bodies it got."""
+    bodies: queue.Queue = queue.Queue()
+    reply = (samples_dir / OK_REPLY).read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the name http.server calls
+            length = int(self.headers.get("Content-Length", 0))
+            bodies.put(self.rfile.read(length))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/push", bodies
+
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

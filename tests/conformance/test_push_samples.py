@@ -8,10 +8,7 @@ exchangelib's samples.
 """
 
 import queue
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from lxml import etree
 
 from conformance.replay import (
@@ -26,37 +23,7 @@ from conformance.schemas import TYPES_NS, parse_xml
 
 SUBSCRIBE = "aws-workmail/subscribe_push_request.xml"
 NOTIFICATIONS = "ms-docs/notifications"
-OK_REPLY = "exchangelib/sendnotificationresult_ok_as_emitted_by_exchangelib.xml"
 WAIT_SECONDS = 10
-
-
-@pytest.fixture
-def listener(samples_dir):
-    """A loopback push listener: its URL and a queue of the bodies it got."""
-    bodies: queue.Queue = queue.Queue()
-    reply = (samples_dir / OK_REPLY).read_bytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the name http.server calls
-            length = int(self.headers.get("Content-Length", 0))
-            bodies.put(self.rfile.read(length))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/xml; charset=utf-8")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/push", bodies
-
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 def _subscribe(emulator, samples_dir, url: str):
@@ -75,8 +42,8 @@ def _next_notification(bodies: queue.Queue, event: str) -> etree._Element:
             return root
 
 
-def test_replay_push_subscribe_has_sample_shape(emulator, samples_dir, listener):
-    url, _ = listener
+def test_replay_push_subscribe_has_sample_shape(emulator, samples_dir, push_listener):
+    url, _ = push_listener
 
     answer = _subscribe(emulator, samples_dir, url)
 
@@ -87,8 +54,10 @@ def test_replay_push_subscribe_has_sample_shape(emulator, samples_dir, listener)
         assert shape(answer.root) == shape(expected)
 
 
-def test_replay_push_status_event_has_sample_shape(emulator, samples_dir, listener):
-    url, bodies = listener
+def test_replay_push_status_event_has_sample_shape(
+    emulator, samples_dir, push_listener
+):
+    url, bodies = push_listener
     _subscribe(emulator, samples_dir, url)
 
     notification = _next_notification(bodies, "StatusEvent")
@@ -101,9 +70,9 @@ def test_replay_push_status_event_has_sample_shape(emulator, samples_dir, listen
 
 
 def test_replay_push_created_event_has_sample_event_shape(
-    emulator, samples_dir, listener
+    emulator, samples_dir, push_listener
 ):
-    url, bodies = listener
+    url, bodies = push_listener
     _subscribe(emulator, samples_dir, url)
     emulator.owner("svc-exsync@example.com").create_contact({"display_name": "New"})
 
@@ -123,8 +92,8 @@ def _event_shape(event: etree._Element) -> list[tuple[str, list[str]]]:
     return [(etree.QName(child).localname, sorted(child.attrib)) for child in event]
 
 
-def test_replay_unsubscribe_has_sample_shape(emulator, samples_dir, listener):
-    url, _ = listener
+def test_replay_unsubscribe_has_sample_shape(emulator, samples_dir, push_listener):
+    url, _ = push_listener
     subscription = text_of(
         _subscribe(emulator, samples_dir, url).root, "SubscriptionId"
     )
