@@ -145,6 +145,16 @@ _ENTRIES = (
         exit_code=ExitCode.STORE,
     ),
     FailureKind(
+        "deletes-need-confirmation",
+        "The sync stopped before deleting an unusual share of the contacts",
+        "Exchange reported more of this mailbox's synced contacts deleted than "
+        "sync.max_delete_share allows in one run, so nothing was deleted. Check "
+        "the mailbox in Outlook (a moved or emptied Contacts folder, a removed "
+        "category); if the deletes are wanted, run `exsync sync --operator "
+        "<address> --confirm-deletes`.",
+        retryable=False,
+    ),
+    FailureKind(
         "skip-rule-failed",
         "The skip rule raised an error",
         "The function named by sync.skip_contact failed. Fix it (run exsync "
@@ -211,6 +221,7 @@ _SPECIFIC = {
     "ErrorInvalidWatermark": "sync-state-reset",
     "ErrorItemNotFound": "item-vanished",
     "SkipRuleError": "skip-rule-failed",
+    "DeletesNeedConfirmationError": "deletes-need-confirmation",
     "SSLError": "tls-failure",  # ssl's, requests' and urllib3's alike
     "SSLCertVerificationError": "tls-failure",
     "CertificateError": "tls-failure",

@@ -112,6 +112,14 @@ def test_classify_error_with_unknown_failure_code_ignores_it():
     assert classify(error)[0].code == "store-error"
 
 
+def test_classify_safety_stop_gives_deletes_need_confirmation():
+    from exsync.sync.apply import DeletesNeedConfirmationError
+
+    error = DeletesNeedConfirmationError("would delete 9 of 10 contacts")
+
+    assert classify(error)[0].code == "deletes-need-confirmation"
+
+
 def test_classify_auth_failure_exits_with_exchange_auth_code():
     kind, _ = classify(ews.UnauthorizedError("Invalid credentials"))
 
