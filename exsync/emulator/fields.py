@@ -68,10 +68,17 @@ INDEXED = {
 SENSITIVITIES = ("Normal", "Personal", "Private", "Confidential")
 
 # Every FieldURI a contact is rendered with, in ItemType + ContactItemType order.
-CONTACT_ORDER = (
+_ITEM_ORDER = (
     "item:ParentFolderId", "item:ItemClass", "item:Subject", "item:Sensitivity",
-    "item:Body", "item:Categories", "item:DateTimeCreated",
-    "item:LastModifiedTime", "contacts:FileAs", "contacts:DisplayName",
+    "item:Body", "item:DateTimeReceived", "item:Size", "item:Categories",
+    "item:Importance", "item:IsSubmitted", "item:IsDraft", "item:IsFromMe",
+    "item:IsResend", "item:IsUnmodified", "item:DateTimeSent",
+    "item:DateTimeCreated", "item:DisplayCc", "item:DisplayTo",
+    "item:HasAttachments", "item:Culture", "item:EffectiveRights",
+    "item:LastModifiedName", "item:LastModifiedTime", "item:IsAssociated",
+)  # fmt: skip
+CONTACT_ORDER = _ITEM_ORDER + (
+    "contacts:FileAs", "contacts:DisplayName",
     "contacts:GivenName", "contacts:Initials", "contacts:MiddleName",
     "contacts:Nickname", "contacts:CompleteName", "contacts:CompanyName",
     "contacts:EmailAddresses", "contacts:PhysicalAddresses",
@@ -82,11 +89,8 @@ CONTACT_ORDER = (
     "contacts:Profession", "contacts:SpouseName", "contacts:Surname",
     "contacts:WeddingAnniversary", "contacts:HasPicture", "contacts:Notes",
 )  # fmt: skip
-GROUP_ORDER = (
-    "item:ParentFolderId", "item:ItemClass", "item:Subject", "item:Sensitivity",
-    "item:Body", "item:Categories", "item:DateTimeCreated",
-    "item:LastModifiedTime", "contacts:DisplayName", "contacts:FileAs",
-    "distributionlist:Members",
+GROUP_ORDER = _ITEM_ORDER + (
+    "contacts:DisplayName", "contacts:FileAs", "distributionlist:Members",
 )  # fmt: skip
 # What BaseShape Default returns besides the id; AllProperties returns all
 # but the members of a group, which Exchange returns only when asked.
@@ -178,8 +182,41 @@ def _members(members: list) -> str:
     return f"<t:Members>{''.join(rows)}</t:Members>"
 
 
+# Item properties every contact has the same value for, as Exchange gives them.
+_FIXED = {
+    "item:Importance": "<t:Importance>Normal</t:Importance>",
+    "item:IsSubmitted": "<t:IsSubmitted>false</t:IsSubmitted>",
+    "item:IsDraft": "<t:IsDraft>false</t:IsDraft>",
+    "item:IsFromMe": "<t:IsFromMe>false</t:IsFromMe>",
+    "item:IsResend": "<t:IsResend>false</t:IsResend>",
+    "item:IsUnmodified": "<t:IsUnmodified>false</t:IsUnmodified>",
+    "item:DisplayCc": "<t:DisplayCc/>",
+    "item:DisplayTo": "<t:DisplayTo/>",
+    "item:HasAttachments": "<t:HasAttachments>false</t:HasAttachments>",
+    "item:Culture": "<t:Culture>en-US</t:Culture>",
+    "item:EffectiveRights": (
+        "<t:EffectiveRights><t:CreateAssociated>false</t:CreateAssociated>"
+        "<t:CreateContents>false</t:CreateContents>"
+        "<t:CreateHierarchy>false</t:CreateHierarchy><t:Delete>true</t:Delete>"
+        "<t:Modify>true</t:Modify><t:Read>true</t:Read></t:EffectiveRights>"
+    ),
+    "item:LastModifiedName": (
+        "<t:LastModifiedName>Exchange Emulator</t:LastModifiedName>"
+    ),
+    "item:IsAssociated": "<t:IsAssociated>false</t:IsAssociated>",
+}
+
+
 def render_property(uri: str, item: dict, context: dict) -> str:
     """Render one property of ``item``; empty when the item does not hold it."""
+    fixed = _FIXED.get(uri)
+    if fixed is not None:
+        return fixed
+    if uri in ("item:DateTimeReceived", "item:DateTimeSent"):
+        tag = uri.split(":", 1)[1]
+        return _text(tag, context["created"])
+    if uri == "item:Size":
+        return f"<t:Size>{context.get('size', 0)}</t:Size>"
     if uri == "item:ParentFolderId":
         return context["parent"]
     if uri == "item:ItemClass":

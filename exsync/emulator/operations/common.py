@@ -169,6 +169,7 @@ def render_entry(mailbox: Mailbox, entry: Entry, props: frozenset[str]) -> str:
         "parent": folder_id_xml(mailbox, entry.folder, "ParentFolderId"),
         "created": entry.created,
         "modified": entry.modified,
+        "size": 512 + len(repr(entry.data).encode()),
     }
     text = fields.render_item(
         entry.data, entry.item_id, entry.change_key, props, context
