@@ -52,7 +52,7 @@ _ENTRIES = (
         "The service account may not impersonate this mailbox",
         "Give the service account the ApplicationImpersonation role for this "
         "mailbox (New-ManagementRoleAssignment -Role ApplicationImpersonation "
-        "-User <service account>, scoped to the sales team if you use a "
+        "-User SERVICE-ACCOUNT, scoped to the sales team if you use a "
         "management scope), wait for Exchange to pick it up, then run "
         "`exsync doctor`.",
         retryable=False,
@@ -62,8 +62,9 @@ _ENTRIES = (
         "mailbox-not-found",
         "Exchange has no mailbox with this address",
         "Check that the operator's email address is the primary SMTP address "
-        "of their mailbox. If the person has left, disable their contact sync; "
-        "if the address changed, correct it and run `exsync doctor`.",
+        "of their mailbox. If the person has left, turn their sync off "
+        "(`exsync enable-operator ADDRESS --disable`); if the address "
+        "changed, correct it and run `exsync doctor`.",
         retryable=False,
     ),
     FailureKind(
@@ -151,7 +152,7 @@ _ENTRIES = (
         "sync.max_delete_share allows in one run, so nothing was deleted. Check "
         "the mailbox in Outlook (a moved or emptied Contacts folder, a removed "
         "category); if the deletes are wanted, run `exsync sync --operator "
-        "<address> --confirm-deletes`.",
+        "ADDRESS --confirm-deletes`.",
         retryable=False,
     ),
     FailureKind(
@@ -173,7 +174,7 @@ _ENTRIES = (
         "unexpected",
         "An unexpected error stopped this mailbox's sync",
         "This is probably a bug in exsync. Run `exsync sync --operator "
-        "<address> --verbose` to see the traceback, and report it.",
+        "ADDRESS --verbose` to see the traceback, and report it.",
         retryable=False,
         exit_code=ExitCode.BUG,
     ),
