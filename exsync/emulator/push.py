@@ -44,6 +44,15 @@ def _watermark() -> str:
     return base64.b64encode(b"EXWM" + next(_watermarks).to_bytes(8, "big")).decode()
 
 
+def is_watermark(text: str) -> bool:
+    """True for a watermark this emulator handed out."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        return False
+    return raw.startswith(b"EXWM") and len(raw) == 12
+
+
 @dataclass
 class Subscription:
     """One push subscription and what it still has to deliver."""
@@ -102,6 +111,8 @@ class PushManager:
                 "ErrorInvalidPushSubscriptionUrl",
                 "This emulator only delivers notifications to loopback addresses.",
             )
+        if watermark is not None and not is_watermark(watermark):
+            raise ResponseError("ErrorInvalidWatermark", "The watermark is invalid.")
         subscription = Subscription(
             id=base64.b64encode(b"EXSUB" + os.urandom(16)).decode(),
             mailbox=mailbox,

@@ -193,3 +193,29 @@ def test_created_event_carries_item_change_key(fast_emulator, listener):
     (event,) = notification.events
     key = fast_emulator.mailbox(ALICE).lookup(item_id).change_key
     assert (event.item_id.id, event.item_id.changekey) == (item_id, key)
+
+
+def test_subscribe_with_watermark_in_messages_namespace_is_schema_fault(emulator):
+    from exchangelib.errors import ErrorSchemaValidation
+
+    account = make_account(emulator)
+    with pytest.raises(ErrorSchemaValidation):
+        account.contacts.subscribe_to_push(
+            "http://127.0.0.1:9/push", watermark="AQAAAExY/dNdjDVKjtBVHKR5IOs="
+        )
+
+
+def test_subscribe_with_foreign_watermark_is_refused(emulator):
+    from test_raw_http import post, soap
+
+    subscribe = (
+        "<m:Subscribe><m:PushSubscriptionRequest><t:FolderIds>"
+        '<t:DistinguishedFolderId Id="contacts"/></t:FolderIds><t:EventTypes>'
+        "<t:EventType>CreatedEvent</t:EventType></t:EventTypes>"
+        "<t:Watermark>AQAAAExY/dNdjDVKjtBVHKR5IOs=</t:Watermark>"
+        "<t:StatusFrequency>1</t:StatusFrequency>"
+        "<t:URL>http://127.0.0.1:9/push</t:URL>"
+        "</m:PushSubscriptionRequest></m:Subscribe>"
+    )
+    status, _, body = post(emulator, soap(subscribe))
+    assert (status, b"ErrorInvalidWatermark" in body) == (200, True)

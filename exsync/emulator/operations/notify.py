@@ -7,6 +7,7 @@ from exsync.emulator.soap import (
     ResponseError,
     error_message,
     escape,
+    m,
     parse_bool,
     response_body,
     schema_error,
@@ -39,6 +40,14 @@ def subscribe(call: Call) -> str:
             )
             return response_body("Subscribe", [error_message("Subscribe", error)])
         raise schema_error("Subscribe carries no subscription request.")
+    if request.find(m("Watermark")) is not None:
+        # exchangelib 5.6 puts the watermark in the messages namespace; the
+        # schema has it in types, so Exchange fails the request.
+        raise schema_error(
+            "The element 'PushSubscriptionRequest' in namespace "
+            "'http://schemas.microsoft.com/exchange/services/2006/messages' has "
+            "invalid child element 'Watermark'."
+        )
     if request.get("SubscribeToAllFolders") is not None:
         parse_bool(request.get("SubscribeToAllFolders"))
     url = (request.findtext(t("URL")) or "").strip()
