@@ -156,6 +156,18 @@ def test_doctor_unreachable_smtp_server_fails_its_check(runner, site):
     assert "Connection refused" in smtp[0]["detail"]
 
 
+def test_doctor_skip_rule_that_cannot_be_imported_fails_and_exits_3(runner, site):
+    site.rewrite("sync", skip_contact="exsync_no_such_module:skip")
+
+    result = runner.invoke(cli, site.args("doctor", "--json"))
+
+    assert result.exit_code == 3
+    rule = _checks(result)["skip rule"]
+    assert rule["verdict"] == "fail"
+    assert "exsync_no_such_module" in rule["detail"]
+    assert ALICE not in _checks(result)
+
+
 def test_doctor_unknown_operator_exits_2(runner, site):
     result = runner.invoke(cli, site.args("doctor", "--operator", "x@example.com"))
 
