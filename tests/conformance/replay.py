@@ -58,8 +58,8 @@ def read_sample(samples_dir: Path, name: str, replacements=None) -> bytes:
     return text.encode("utf-8")
 
 
-def post_soap(url: str, body: bytes, session=None) -> Answer:
-    """POST a SOAP request as the service account and parse the answer.
+def post_soap(url: str, body: bytes, session=None, auth=SERVICE_ACCOUNT) -> Answer:
+    """POST a SOAP request (as the service account by default); parse the answer.
 
     Raises AssertionError when the answer is not XML.
     """
@@ -67,7 +67,7 @@ def post_soap(url: str, body: bytes, session=None) -> Answer:
     response = sender.post(
         url,
         data=body,
-        auth=SERVICE_ACCOUNT,
+        auth=auth,
         headers={"Content-Type": "text/xml; charset=utf-8"},
         timeout=30,
     )
