@@ -106,11 +106,15 @@ def _since(failure, now: datetime) -> str:
 
 def _print_advice(console: Console, overviews: list[OperatorOverview]) -> None:
     failing = [o for o in overviews if o.failure]
+    if not failing:
+        return
+    console.print("\nFailures:")
     for overview in failing:
-        console.print(
-            f"\n[bold]{overview.email}[/]: {overview.failure.detail}\n"
-            f"  What to do: {overview.failure.advice}"
-        )
+        console.print(f"  {overview.email}: {overview.failure.detail}", markup=False)
+    console.print("What to do:")
+    advice = {o.failure.code: o.failure.advice for o in failing}
+    for code, text in advice.items():
+        console.print(f"  {code}: {text}", markup=False)
 
 
 def _when(stamp: str | None, now: datetime) -> str:

@@ -53,6 +53,15 @@ def test_demo_runs_and_cleans_up(runner, scratch):
     assert PASSWORD_ENV not in os.environ
 
 
+def test_demo_ignores_the_administrators_config(runner, scratch, monkeypatch):
+    monkeypatch.setenv("EXSYNC_CONFIG", str(scratch / "no-such-config.toml"))
+
+    result = runner.invoke(cli, ["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert not (scratch / "no-such-config.toml").exists()
+
+
 def test_demo_figures_match_the_kept_store(runner, scratch):
     result = runner.invoke(cli, ["demo", "--keep"])
 

@@ -122,9 +122,22 @@ def test_status_table_shows_failure_title_and_advice(runner, config_path, db):
     assert result.exit_code == 0
     assert "The service account may not impersonate this mailbox" in result.stdout
     assert "20 min ago), 1 attempt" in result.stdout
-    assert "What to do: Give the service account the ApplicationImpersonation" in (
-        result.stdout
+    assert "ben@example.com: ImpersonationDeniedError: denied" in result.stdout
+    assert (
+        "impersonation-denied: Give the service account the ApplicationImpersonation"
+        in result.stdout
     )
+
+
+def test_status_same_failure_twice_gives_its_advice_once(runner, config_path, db):
+    failure = (CATALOGUE["auth-failed"], "ExchangeAuthError: refused")
+    record_outcome(db, "op-ann", failure, datetime.now(UTC))
+    record_outcome(db, "op-ben", failure, datetime.now(UTC))
+
+    result = _status(runner, config_path)
+
+    assert result.stdout.count("auth-failed: Check the service account") == 1
+    assert result.stdout.count("ExchangeAuthError: refused") == 2
 
 
 def test_status_table_shows_last_run_exit_code(runner, config_path, db):
