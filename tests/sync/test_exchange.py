@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from exchangelib.protocol import BaseProtocol
+
 from exsync.exchange import ExchangeClient
 
 from .conftest import ALICE, contact
@@ -90,3 +92,31 @@ def test_mailbox_sync_page_asks_only_for_mapped_fields(
         "contacts:PhysicalAddress:PostalCode",
     }
     assert "Photo" not in request and "MimeContent" not in request
+
+
+def test_exchange_client_bulk_read_gives_the_same_page(emulator, config, db):
+    owner = emulator.owner(ALICE)
+    for n in range(30):
+        owner.create_contact(contact(f"Person {n}", email=f"p{n}@x.example"))
+    pages, adapters = [], []
+    for bulk in (True, False):
+        client = ExchangeClient(config.exchange, bulk_read=bulk)
+        try:
+            pages.append(client.mailbox(ALICE).sync_page(None, 50))
+            adapters.append(BaseProtocol.HTTP_ADAPTER_CLS.bulk_read)
+        finally:
+            client.close()
+
+    assert adapters == [True, False]
+    assert pages[0] == pages[1]
+    assert len(pages[0].changes) == 30
+
+
+def test_exchange_client_close_restores_exchangelibs_adapter(config):
+    before = BaseProtocol.HTTP_ADAPTER_CLS
+    client = ExchangeClient(config.exchange)
+    client.mailbox(ALICE)
+
+    client.close()
+
+    assert BaseProtocol.HTTP_ADAPTER_CLS is before
