@@ -1,11 +1,19 @@
-"""Each version profile refuses what its server's schema set does not have."""
+"""Each profile serves what its schema set accepts and refuses the rest."""
 
 import pytest
 
-from conformance.replay import fault_code, post_soap, read_sample, response_messages
+from conformance.replay import (
+    HTTPS_SOAP_NS,
+    fault_code,
+    post_soap,
+    read_sample,
+    response_messages,
+)
+from conformance.schemas import SOAP_NS
 
 UPDATE = "ms-docs/contacts/updateitem_01_request_set_emailaddress1.xml"
 GET = "ms-docs/contacts/getitem_01_request.xml"
+SYNC_INITIAL = "ms-docs/syncfolderitems/04_request_howto_initial_idonly.xml"
 
 # SuppressReadReceipts appeared in Exchange 2013 SP1's UpdateItem; the
 # 2010 SP2 set has no such attribute (exchangelib sends it from 2013 SP1 on).
@@ -90,3 +98,32 @@ def test_version_in_profile_list_is_served(emulator, samples_dir, version):
 
     assert answer.status == 200
     assert response_messages(answer.root) == [("Success", "NoError")]
+
+
+@pytest.mark.parametrize("count", ["0", "513"])
+def test_sync_max_changes_outside_schema_range_is_schema_fault(
+    emulator, samples_dir, count
+):
+    # MaxSyncChangesReturnedType allows 1 to 512 in every schema set.
+    answer = post_soap(emulator.url, _initial_sync(emulator, samples_dir, count))
+
+    assert answer.status == 500
+    assert fault_code(answer.root) == "ErrorSchemaValidation"
+
+
+@pytest.mark.parametrize("count", ["1", "512"])
+def test_sync_max_changes_inside_schema_range_is_served(emulator, samples_dir, count):
+    answer = post_soap(emulator.url, _initial_sync(emulator, samples_dir, count))
+
+    assert answer.status == 200
+    assert response_messages(answer.root) == [("Success", "NoError")]
+
+
+def _initial_sync(emulator, samples_dir, count: str) -> bytes:
+    replacements = {
+        HTTPS_SOAP_NS: SOAP_NS,
+        'Version="Exchange2013"': 'Version="Exchange2010_SP2"',
+        'Id="inbox"': 'Id="contacts"',
+        "<m:MaxChangesReturned>10<": f"<m:MaxChangesReturned>{count}<",
+    }
+    return read_sample(samples_dir, SYNC_INITIAL, replacements)
