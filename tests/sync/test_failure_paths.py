@@ -52,6 +52,7 @@ def test_sync_wrong_password_records_auth_failed_and_exits_4(
     assert _open_failures(db) == {"op-alice": "auth-failed", "op-bob": "auth-failed"}
     assert result.exit_code == 4, result.output
     assert "not-the-password" not in result.output + result.stderr
+    assert "not-the-password" not in json.dumps(list(db["failures"].rows))
 
 
 def test_sync_http_401_records_auth_failed_and_exits_4(
