@@ -67,6 +67,7 @@ class Subscription:
     events: list[str] = field(default_factory=list)
     alive: bool = True
     wake: threading.Event = field(default_factory=threading.Event)
+    stopped: threading.Event = field(default_factory=threading.Event)
     deliveries: int = 0
 
 
@@ -91,6 +92,7 @@ class PushManager:
             self.subscriptions.clear()
         for subscription in subscriptions:
             subscription.alive = False
+            subscription.stopped.set()
             subscription.wake.set()
 
     def _seconds(self, seconds: float) -> float:
@@ -139,6 +141,7 @@ class PushManager:
         if subscription is None:
             return False
         subscription.alive = False
+        subscription.stopped.set()
         subscription.wake.set()
         return True
 
@@ -243,9 +246,9 @@ class PushManager:
                 )
                 return False
             delay = self._seconds(offset) - (time.monotonic() - first)
-            if delay > 0 and subscription.wake.wait(delay) and not subscription.alive:
+            # New events must not hurry a retry: only a stop cuts the wait.
+            if delay > 0 and subscription.stopped.wait(delay):
                 return False
-            subscription.wake.clear()
         return False
 
     def _post(self, subscription: Subscription, body: bytes) -> str | None:
