@@ -219,3 +219,32 @@ def test_subscribe_with_foreign_watermark_is_refused(emulator):
     )
     status, _, body = post(emulator, soap(subscribe))
     assert (status, b"ErrorInvalidWatermark" in body) == (200, True)
+
+
+def test_owner_edit_and_delete_send_modified_and_deleted(fast_emulator, listener):
+    owner = fast_emulator.owner(ALICE)
+    item_id = owner.contacts()[0]["item_id"]
+    account = make_account(fast_emulator)
+    account.contacts.subscribe_to_push(listener.url, status_frequency=30)
+    listener.wait_for(1)
+    owner.update_contact(item_id, {"job_title": "Changed"})
+    listener.wait_for(2)
+    owner.delete_contact(item_id)
+    bodies = listener.wait_for(3)
+    assert [_events(b) for b in bodies[1:3]] == [["ModifiedEvent"], ["DeletedEvent"]]
+
+
+def test_retry_is_not_hurried_by_new_events(fast_emulator):
+    server = Listener(fail_first=1)
+    try:
+        account = make_account(fast_emulator)
+        account.contacts.subscribe_to_push(server.url, status_frequency=30)
+        server.wait_for(1)
+        started = time.monotonic()
+        fast_emulator.owner(ALICE).create_contact({"display_name": "Early"})
+        server.wait_for(2)
+        waited = time.monotonic() - started
+    finally:
+        server.close()
+    # The retry goes 30 s (0.05 s at this time scale) after the first try.
+    assert waited >= 0.03
