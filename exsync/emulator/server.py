@@ -115,10 +115,9 @@ class EwsHandler(BaseHTTPRequestHandler):
         self._send(status, payload, {"Content-Type": "application/json"})
 
     def _drain(self) -> bytes | None:
-        """Read the request body; answers 413/411 and returns None if refused."""
+        """Read the request body; answers 400/413 and returns None if refused."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self._send(411, b"", close=True)
-            return None
+            return self._read_chunked()
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -129,6 +128,27 @@ class EwsHandler(BaseHTTPRequestHandler):
             self._send(413, b"", close=True)
             return None
         return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes | None:
+        parts, total = [], 0
+        while True:
+            line = self.rfile.readline(100)
+            try:
+                size = int(line.split(b";", 1)[0].strip() or b"x", 16)
+            except ValueError:
+                self._send(400, b"", close=True)
+                return None
+            total += size
+            if total > MAX_BODY_BYTES:
+                log.warning("refused a chunked request body over the size cap")
+                self._send(413, b"", close=True)
+                return None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(3)
 
     def _send(
         self, status: int, body: bytes, headers: dict | None = None, close=False

@@ -179,3 +179,23 @@ def test_time_zone_context_header_is_accepted(emulator):
     )
     status, _, _ = post(emulator, request)
     assert status == 200
+
+
+def test_chunked_request_body_is_read(emulator):
+    parts = urlsplit(emulator.url)
+    body = soap(GET_ROOT)
+    half = len(body) // 2
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(piece), piece) for piece in (body[:half], body[half:])
+    )
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    connection.request(
+        "POST",
+        parts.path,
+        chunks + b"0\r\n\r\n",
+        {"Authorization": BASIC, "Transfer-Encoding": "chunked"},
+    )
+    response = connection.getresponse()
+    answer = response.read()
+    connection.close()
+    assert (response.status, b"NoError" in answer) == (200, True)
