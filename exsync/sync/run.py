@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
@@ -64,52 +65,46 @@ def run_sync(
     disabled sync, :class:`UsageError` for an unknown ``operator`` and
     :class:`~exsync.errors.StoreError` when the store cannot be opened.
     """
-    deadline = deadline or slot_deadline(config, time.monotonic())
     _check_enabled(config)
-    scope = Scope.from_settings(config.sync)
+    options = _RunOptions(
+        scope=Scope.from_settings(config.sync),
+        full=full,
+        dry_run=dry_run,
+        confirm_deletes=confirm_deletes,
+        progress=progress,
+        deadline=deadline or slot_deadline(config, time.monotonic()),
+    )
     with run_lock(lock_path(config.store.path)):
         db = open_store(config.store.path)
         try:
-            return _run(
-                db,
-                config,
-                scope,
-                operator,
-                full,
-                dry_run,
-                confirm_deletes,
-                progress,
-                deadline,
-            )
+            return _run(db, config, select_operators(db, operator), options)
         finally:
             db.close()
 
 
-def _run(db, config, scope, operator, full, dry_run, confirm, progress, deadline):
+@dataclass(frozen=True)
+class _RunOptions:
+    scope: Scope
+    full: bool
+    dry_run: bool
+    confirm_deletes: bool
+    progress: Progress | None
+    deadline: float
+
+
+def _run(db, config, operators, options: _RunOptions) -> RunReport:
+    dry_run = options.dry_run
     report = RunReport(dry_run=dry_run)
-    operators = select_operators(db, operator)
     report.mailboxes = [MailboxReport(o.id, o.email) for o in operators]
     run_id = None if dry_run else _start_run(db)
     client = ExchangeClient(config.exchange, concurrency=config.sync.concurrency)
-    workers = _Workers(config)
+    workers = _Workers(config, client, options)
     try:
         with ThreadPoolExecutor(max(1, config.sync.concurrency)) as pool:
-            jobs = [
-                pool.submit(
-                    workers.sync_one,
-                    client,
-                    o,
-                    mailbox_report,
-                    scope,
-                    full=full,
-                    dry_run=dry_run,
-                    confirm=confirm,
-                    progress=progress,
-                    deadline=deadline,
-                )
-                for o, mailbox_report in zip(operators, report.mailboxes, strict=True)
-            ]
-            for job, mailbox_report in zip(jobs, report.mailboxes, strict=True):
+            pairs = list(zip(operators, report.mailboxes, strict=True))
+            jobs = [pool.submit(workers.sync_one, o, r) for o, r in pairs]
+            # Outcomes are recorded here, in order, on the run's own connection.
+            for job, (_, mailbox_report) in zip(jobs, pairs, strict=True):
                 failure = job.result()
                 if not dry_run and mailbox_report.outcome != "not-started":
                     notify.record_outcome(
@@ -156,42 +151,33 @@ class _Workers:
     opens and closes its own (about a millisecond).
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, client: ExchangeClient, options) -> None:
         self._config = config
+        self._client = client
+        self._options = options
 
-    def sync_one(
-        self,
-        client,
-        operator,
-        report,
-        scope,
-        *,
-        full,
-        dry_run,
-        confirm,
-        progress,
-        deadline,
-    ):
+    def sync_one(self, operator: Operator, report: MailboxReport):
         """Sync one mailbox; return its failure for the catalogue, or None."""
-        if time.monotonic() >= deadline:
+        options = self._options
+        if time.monotonic() >= options.deadline:
             return None
         db = None
         try:
             db = open_store(self._config.store.path)
-            if not dry_run:
+            if not options.dry_run:
                 mark_attempt(db, operator.id)
-            mailbox = client.mailbox(operator.email, deadline=deadline)
             sync_mailbox(
                 db,
-                mailbox,
+                self._client.mailbox(operator.email, deadline=options.deadline),
                 operator,
                 self._config.sync,
-                scope=scope,
-                deadline=deadline,
-                dry_run=dry_run,
-                full=full,
-                confirm_deletes=confirm,
+                scope=options.scope,
+                deadline=options.deadline,
+                dry_run=options.dry_run,
+                full=options.full,
+                confirm_deletes=options.confirm_deletes,
                 report=report,
+                progress=options.progress,
             )
         except Exception as error:  # noqa: BLE001 - one mailbox never stops the rest
             failure = failures.classify(error)
@@ -202,8 +188,8 @@ class _Workers:
         finally:
             if db is not None:
                 db.close()
-            if progress is not None:
-                progress(report)
+            if options.progress is not None:
+                options.progress(report)
         return None
 
 

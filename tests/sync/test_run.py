@@ -80,3 +80,18 @@ def test_run_sync_records_the_run(emulator, config, db):
     exit_code, summary = db.execute("SELECT exit_code, summary FROM runs").fetchone()
     assert exit_code == 0
     assert json.loads(summary)["totals"]["created"] == 1
+
+
+def test_run_sync_reports_progress_after_every_page(emulator, config, db):
+    owner = emulator.owner(ALICE)
+    for n in range(12):
+        owner.create_contact(contact(f"Person {n}"))
+    seen = []
+
+    run_sync(
+        with_sync(config, batch_size=5),
+        operator=ALICE,
+        progress=lambda report: seen.append((report.pages, report.done)),
+    )
+
+    assert seen == [(1, False), (2, False), (3, False), (3, True)]
