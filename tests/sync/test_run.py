@@ -95,3 +95,13 @@ def test_run_sync_reports_progress_after_every_page(emulator, config, db):
     )
 
     assert seen == [(1, False), (2, False), (3, False), (3, True)]
+
+
+def test_run_sync_mailbox_left_over_goes_first_next_time(emulator, config, db):
+    run_sync(config, operator=BOB)
+    run_sync(config, operator=ALICE)
+
+    report = run_sync(config, deadline=time.monotonic() - 1)
+
+    assert [m.email for m in report.mailboxes] == [BOB, ALICE]
+    assert [o.email for o in select_operators(db, None)] == [BOB, ALICE]
