@@ -142,6 +142,19 @@ def test_traffic_checker_notification_must_be_send_notification(traffic):
     assert violations[0].startswith(f"{name}: notification body is")
 
 
+def test_traffic_checker_answer_without_server_version_is_violation(
+    traffic, reference_dir
+):
+    checker, write = traffic
+    answer = (reference_dir / VALID_RESPONSE).read_bytes()
+    header = answer[answer.index(b"<soap:Header>") : answer.index(b"<soap:Body>")]
+    name = write(4, "response", answer.replace(header, b""))
+
+    violations = checker.check_new(settle=False)
+
+    assert violations == [f"{name}: answer without s:Header/t:ServerVersionInfo"]
+
+
 def test_traffic_checker_empty_response_is_accepted(traffic):
     checker, write = traffic
     write(5, "response", b"")

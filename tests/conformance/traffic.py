@@ -20,6 +20,7 @@ from conformance.schemas import (
     MESSAGES_NS,
     PROFILE_SETS,
     SOAP_NS,
+    TYPES_NS,
     SchemaSet,
     load_profile_set,
     parse_xml,
@@ -131,6 +132,8 @@ class TrafficChecker:
         errors = schema_set.check_document(data)
         if item.kind == "notification" and not errors:
             errors = _check_notification_body(data)
+        elif not errors:
+            errors = _check_server_version_info(data)
 
         return errors
 
@@ -199,6 +202,19 @@ def _is_refusal(data: bytes) -> str | None:
         return sorted(codes)[0]
 
     return None
+
+
+def _check_server_version_info(data: bytes) -> list[str]:
+    # exchangelib reads the server's version from every answer; recorded
+    # Exchange faults may go without it, other answers never do.
+    root = parse_xml(data)
+    if root.find(f"{{{SOAP_NS}}}Body/{{{SOAP_NS}}}Fault") is not None:
+        return []
+
+    if root.find(f"{{{SOAP_NS}}}Header/{{{TYPES_NS}}}ServerVersionInfo") is None:
+        return ["answer without s:Header/t:ServerVersionInfo"]
+
+    return []
 
 
 def _check_notification_body(data: bytes) -> list[str]:
