@@ -14,10 +14,17 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 from lxml import etree
 
 from conformance.references import find_reference_dir
-from conformance.replay import post_soap, read_sample, response_messages, shape
+from conformance.replay import (
+    SERVICE_ACCOUNT,
+    post_soap,
+    read_sample,
+    response_messages,
+    shape,
+)
 from conformance.schemas import MESSAGES_NS, SOAP_NS, TYPES_NS, parse_xml
 
 EXCHANGE_2019 = (
@@ -192,3 +199,22 @@ def test_real_server_createitem_answer_has_recorded_shape(emulator_2016, samples
 
     assert shape(answer.root) == shape(recorded)
     assert _names(next(answer.root.iter(f"{{{TYPES_NS}}}Contact"))) == ["ItemId"]
+
+
+def test_real_server_content_type_matches_recorded(emulator_2016, samples_dir):
+    recorded = json.loads(
+        (find_reference_dir() / "real-server" / EXCHANGE_2019[0]).read_text()
+    )
+    request = read_sample(samples_dir, "ms-docs/contacts/createitem_01_request.xml")
+
+    response = requests.post(
+        emulator_2016.url,
+        data=request,
+        auth=SERVICE_ACCOUNT,
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=30,
+    )
+
+    recorded_types = {record["headers"]["Content-Type"][0] for record in recorded}
+    assert recorded_types == {"text/xml; charset=utf-8"}
+    assert response.headers["Content-Type"] in recorded_types
