@@ -218,3 +218,28 @@ def test_real_server_content_type_matches_recorded(emulator_2016, samples_dir):
     recorded_types = {record["headers"]["Content-Type"][0] for record in recorded}
     assert recorded_types == {"text/xml; charset=utf-8"}
     assert response.headers["Content-Type"] in recorded_types
+
+
+def test_real_server_getfolder_contacts_has_recorded_shape(emulator_2016):
+    # The recorded answer is the Default folder shape: FolderId, DisplayName,
+    # TotalCount, ChildFolderCount (AllProperties adds ParentFolderId,
+    # FolderClass, EffectiveRights, ...).
+    request = (
+        GET_ITEM.replace("m:GetItem>", "m:GetFolder>")
+        .replace("m:ItemShape>", "m:FolderShape>")
+        .replace("AllProperties", "Default")
+        .replace("m:ItemIds>", "m:FolderIds>")
+        .replace(
+            '<t:ItemId Id="{item_id}"/>', '<t:DistinguishedFolderId Id="contacts"/>'
+        )
+    )
+    recorded = _recorded_answers(EXCHANGE_2019[0])[0]
+
+    answer = post_soap(emulator_2016.url, request.encode())
+
+    assert response_messages(answer.root) == response_messages(recorded)
+    assert shape(answer.root) == shape(recorded)
+    folder = next(answer.root.iter(f"{{{TYPES_NS}}}ContactsFolder"))
+    assert _names(folder) == _names(
+        next(recorded.iter(f"{{{TYPES_NS}}}ContactsFolder"))
+    )
