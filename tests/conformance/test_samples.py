@@ -21,7 +21,7 @@ from conformance.replay import (
     shape,
     text_of,
 )
-from conformance.schemas import SOAP_NS
+from conformance.schemas import SOAP_NS, TYPES_NS
 
 CONTACTS = "ms-docs/contacts"
 SYNC = "ms-docs/syncfolderitems"
@@ -249,6 +249,20 @@ def test_replay_syncfolderitems_initial_has_howto_sample_shape(emulator, samples
     fixed = {HTTPS_SOAP_NS: SOAP_NS}
     expected = f"{SYNC}/05_response_howto_initial_creates.xml"
     _assert_like_sample(answer, samples_dir, expected, fixed)
+
+
+def test_replay_syncfolderitems_id_only_items_hold_only_ids(emulator, samples_dir):
+    for number in range(3):
+        _owner(emulator).create_contact({"display_name": f"Contact {number}"})
+    name = f"{SYNC}/04_request_howto_initial_idonly.xml"
+
+    answer = _replay(emulator, samples_dir, name, _initial_sync_replacements(emulator))
+
+    creates = answer.root.iter(f"{{{TYPES_NS}}}Create")
+    items = [
+        [etree.QName(child).localname for child in create[0]] for create in creates
+    ]
+    assert items == [["ItemId"]] * 3
 
 
 def test_replay_syncfolderitems_with_state_has_create_sample_shape(
