@@ -7,6 +7,8 @@ Each answer holds one message per item, with the shape of the matching
 reference page's single-item response.
 """
 
+from lxml import etree
+
 from conformance.replay import (
     HTTPS_SOAP_NS,
     SERVICE_ACCOUNT,
@@ -17,7 +19,7 @@ from conformance.replay import (
     response_messages,
     shape,
 )
-from conformance.schemas import SOAP_NS
+from conformance.schemas import SOAP_NS, TYPES_NS
 
 CONTACTS = "ms-docs/contacts"
 # The ids (and change keys) the GetItem and UpdateItem samples name.
@@ -109,3 +111,14 @@ def test_replay_batch_soft_delete_has_sample_shape(emulator, samples_dir):
     assert response_messages(answer.root) == SUCCESS
     assert shape(answer.root) == shape(expected)
     assert _contacts(emulator) == []
+
+
+def test_replay_batch_getitem_projects_requested_property(emulator, samples_dir):
+    # The sample asks IdOnly plus contacts:DisplayName: nothing else comes back.
+    mapping = _mapped_keys(_create_three(emulator))
+
+    answer = _replay(emulator, samples_dir, f"{CONTACTS}/batch_02_getitem.xml", mapping)
+
+    contacts = answer.root.iter(f"{{{TYPES_NS}}}Contact")
+    names = [[etree.QName(child).localname for child in item] for item in contacts]
+    assert names == [["ItemId", "DisplayName"]] * 3
