@@ -73,6 +73,15 @@ def test_traffic_checker_file_is_checked_once(traffic):
     assert len(checker.violations) == 1
 
 
+def test_traffic_checker_repeated_body_is_reported_per_file(traffic):
+    checker, write = traffic
+    names = [write(seq, "response", INVALID_RESPONSE) for seq in (1, 2)]
+
+    violations = checker.check_new(settle=False)
+
+    assert [violation.partition(":")[0] for violation in violations] == names
+
+
 def test_traffic_checker_unexpected_name_is_violation(traffic):
     checker, _ = traffic
     (checker.directory / "stray.xml").write_bytes(b"<x/>")

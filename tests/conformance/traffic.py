@@ -8,6 +8,7 @@ only if the emulator refused it: its response (same pid and seq) is a SOAP
 fault, an empty body, or a schema-validation error, as Exchange answers.
 """
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ class TrafficChecker:
         self.violations: list[str] = []
         self.bytes_checked = 0
         self.seconds = 0.0
+        self._verdicts: dict[tuple[str, str, bytes], list[str]] = {}
 
     def check_new(self, *, settle: bool) -> list[str]:
         """Validate the files not yet checked; return their violations.
@@ -129,12 +131,22 @@ class TrafficChecker:
         if not data.strip():
             return [] if item.kind == "response" else ["empty notification body"]
 
+        return self._document_errors(schema_set, item.kind, data)
+
+    def _document_errors(self, schema_set: SchemaSet, kind: str, data: bytes):
+        # Many bodies repeat byte for byte (folder lookups, heartbeats):
+        # validate each distinct body once per schema set and kind.
+        key = (schema_set.name, kind, hashlib.sha256(data).digest())
+        if key in self._verdicts:
+            return self._verdicts[key]
+
         errors = schema_set.check_document(data)
-        if item.kind == "notification" and not errors:
+        if kind == "notification" and not errors:
             errors = _check_notification_body(data)
-        elif not errors:
+        elif kind == "response" and not errors:
             errors = _check_server_version_info(data)
 
+        self._verdicts[key] = errors
         return errors
 
     def _check_request(
@@ -144,7 +156,11 @@ class TrafficChecker:
         response: Path,
         settle: bool,
     ) -> list[str] | None:
-        errors = schema_set.check_document(data) if data.strip() else ["empty body"]
+        if data.strip():
+            errors = self._document_errors(schema_set, "request", data)
+        else:
+            errors = ["empty body"]
+
         if not response.exists():
             if settle:
                 return None
