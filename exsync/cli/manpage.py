@@ -68,18 +68,33 @@ def render_command(
 ) -> list[str]:
     """Return the roff lines for ``command`` and, for a group, its children."""
     ctx = _context(command, path[-1], parent)
-    usage = " ".join(command.collect_usage_pieces(ctx))
-    lines = [f'.SS "{escape(" ".join(path))} {escape(usage)}"']
+    lines = [f'.SS "{escape(" ".join(path))} {escape(_usage(command))}"']
     lines += _paragraphs(inspect.cleandoc(command.help or ""))
     for param in command.get_params(ctx):
-        record = param.get_help_record(ctx)
-        if record is None or param.name == "help":
+        # Each command's own --help is said once, under GLOBAL OPTIONS. The
+        # option is compared itself: click names it differently by version.
+        if not isinstance(param, click.Option) or param is command.get_help_option(ctx):
             continue
-        lines += [".TP", f"\\fB{escape(record[0])}\\fR", escape(record[1])]
+        record = param.get_help_record(ctx)
+        if record:
+            lines += [".TP", f"\\fB{escape(record[0])}\\fR", escape(record[1])]
     if isinstance(command, click.Group):
         for name in sorted(command.commands):
             lines += render_command(command.commands[name], [*path, name], ctx)
     return lines
+
+
+def _usage(command: click.Command) -> str:
+    # Built here rather than by click, whose spelling changes between
+    # versions; the arguments are explained in each command's help.
+    pieces = ["[OPTIONS]"]
+    for param in command.params:
+        if isinstance(param, click.Argument):
+            name = param.human_readable_name + ("..." if param.nargs == -1 else "")
+            pieces.append(name if param.required else f"[{name}]")
+    if isinstance(command, click.Group):
+        pieces.append("COMMAND [ARGS]...")
+    return " ".join(pieces)
 
 
 def _paragraphs(text: str) -> list[str]:

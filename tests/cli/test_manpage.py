@@ -67,3 +67,11 @@ def test_manpage_unchanged_by_commands_having_run(runner):
 
     assert render_manpage() == before
     assert ".TP\n\\fB\\-h, \\-\\-help\\fR\n" in before
+
+
+def test_manpage_usage_lines_spelled_by_exsync_not_click():
+    page = render_manpage()
+
+    assert '.SS "exsync operators [OPTIONS] COMMAND [ARGS]..."' in page
+    assert '.SS "exsync operators show [OPTIONS] EMAIL"' in page
+    assert "\\fBEMAIL\\fR" not in page
