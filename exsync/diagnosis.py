@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from exsync.addresses import address_key
 from exsync.config import Config, mask_command
 from exsync.credentials import reveal
 from exsync.errors import ExitCode, ExsyncError
@@ -174,8 +175,7 @@ def _enabled_operators(
         )
     )
     if email is not None:
-        wanted = email.strip().casefold()
-        enabled = [o for o in enabled if o.email.strip().casefold() == wanted]
+        enabled = [o for o in enabled if address_key(o.email) == address_key(email)]
         if not enabled:
             add(
                 Check(
@@ -200,60 +200,54 @@ def _enabled_operators(
     return enabled
 
 
-def _check_exchange(
-    config: Config, operators: list[Operator], add: Callable[[Check], None]
-) -> None:
-    from exsync.exchange import ExchangeClient
-
-    url = config.exchange.url
-    client = ExchangeClient(config.exchange, concurrency=config.sync.concurrency)
-    try:
-        first = _check_mailbox(client, operators[0], config.sync.category)
-        code = getattr(first, "failure_code", None)
-        if code in _CONNECTION_CODES:
-            add(
-                Check(
-                    f"connection to {url}",
-                    FAIL,
-                    first.detail,
-                    first.advice,
-                    ExitCode.EXCHANGE_UNREACHABLE,
-                )
-            )
-            return
-        add(Check(f"connection to {url}", OK, "Exchange answers"))
-        account = f"service account {config.exchange.username or 'oauth2'}"
-        if code in _ACCOUNT_CODES:
-            add(
-                Check(account, FAIL, first.detail, first.advice, ExitCode.EXCHANGE_AUTH)
-            )
-            return
-        add(Check(account, OK, "Exchange accepts its credentials"))
-        add(first.check)
-        workers = max(1, config.sync.concurrency)
-        with ThreadPoolExecutor(workers) as pool:
-            results = pool.map(
-                lambda o: _check_mailbox(client, o, config.sync.category),
-                operators[1:],
-            )
-            for result in results:
-                add(result.check)
-    finally:
-        client.close()
-
-
 @dataclass(frozen=True)
 class _MailboxResult:
     check: Check
     failure_code: str | None = None
 
-    @property
-    def detail(self) -> str:
-        return self.check.detail
+    def as_check(self, subject: str, exit_code: ExitCode) -> Check:
+        """This failure, reported under another subject."""
+        return Check(subject, FAIL, self.check.detail, self.check.advice, exit_code)
 
-    @property
-    def advice(self) -> str:
-        return self.check.advice
+
+def _check_exchange(
+    config: Config, operators: list[Operator], add: Callable[[Check], None]
+) -> None:
+    from exsync.exchange import ExchangeClient
+
+    category = config.sync.category
+    client = ExchangeClient(config.exchange, concurrency=config.sync.concurrency)
+    try:
+        first = _check_mailbox(client, operators[0], category)
+        if not _check_way_in(config, first, add):
+            return
+        add(first.check)
+        with ThreadPoolExecutor(max(1, config.sync.concurrency)) as pool:
+            for result in pool.map(
+                lambda operator: _check_mailbox(client, operator, category),
+                operators[1:],
+            ):
+                add(result.check)
+    finally:
+        client.close()
+
+
+def _check_way_in(
+    config: Config, first: _MailboxResult, add: Callable[[Check], None]
+) -> bool:
+    # The connection and the service account, judged by the first mailbox;
+    # whether the other mailboxes are worth trying.
+    connection = f"connection to {config.exchange.url}"
+    if first.failure_code in _CONNECTION_CODES:
+        add(first.as_check(connection, ExitCode.EXCHANGE_UNREACHABLE))
+        return False
+    add(Check(connection, OK, "Exchange answers"))
+    account = f"service account {config.exchange.username or 'oauth2'}"
+    if first.failure_code in _ACCOUNT_CODES:
+        add(first.as_check(account, ExitCode.EXCHANGE_AUTH))
+        return False
+    add(Check(account, OK, "Exchange accepts its credentials"))
+    return True
 
 
 def _check_mailbox(client, operator: Operator, category: str) -> _MailboxResult:
