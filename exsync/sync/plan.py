@@ -10,6 +10,7 @@ before any of them happens.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlite_utils import Database
 from exsync.exchange import Change
 from exsync.mapping import FIELDS, normalise_record, record_from_contact
 from exsync.sync.scope import Scope
+
+log = logging.getLogger(__name__)
 
 # Action kinds, and the report counter each one feeds.
 COUNTERS = {
@@ -129,6 +132,13 @@ def _plan_upsert(
         )
     found, contact_id = matcher.match(record)
     if found == "many":
+        log.warning(
+            "operator %s: Exchange item %s matches CRM contacts %s; "
+            "not created, link one of them by hand",
+            matcher.operator_id,
+            item_id,
+            ", ".join(str(n) for n in matcher.last_candidates),
+        )
         return Action("ambiguous", item_id)
     if found == "one":
         writes = _writes_for_match(_current(db, contact_id), record)
@@ -197,7 +207,8 @@ class _Matcher:
 
     def __init__(self, db: Database, operator_id: str) -> None:
         self._db = db
-        self._operator_id = operator_id
+        self.operator_id = operator_id
+        self.last_candidates: list[int] = []
         self._claimed: set[int] = set()
         self._any = (
             db.execute(
@@ -222,6 +233,7 @@ class _Matcher:
             found = self._candidates(
                 _BY_NAME, [record["display_name"], record["company"] or ""]
             )
+        self.last_candidates = found
         if len(found) > 1:
             return "many", None
         if found:
@@ -235,7 +247,7 @@ class _Matcher:
             "WHERE c.owner_operator_id = ? AND c.deleted_at IS NULL "
             "AND NOT EXISTS (SELECT 1 FROM links l WHERE l.contact_id = c.id) "
             f"AND {where} ORDER BY c.id",
-            [self._operator_id, *params],
+            [self.operator_id, *params],
         ).fetchall()
         return [row[0] for row in rows if row[0] not in self._claimed]
 

@@ -144,7 +144,9 @@ def test_run_sync_initial_ambiguous_match_is_reported_not_created(
     assert report.totals["ambiguous"] == 1
     assert len(crm_rows(db)) == 2
     assert link_count(db) == 0
-    assert "t@x.io" not in caplog.text
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "CRM contacts 1, 2" in warning.getMessage()
+    assert "t@x.io" not in caplog.text and "Twin" not in caplog.text
 
 
 def test_run_sync_initial_twice_changes_nothing(emulator, config, db, tmp_path):
