@@ -36,6 +36,16 @@ def schema_sets(reference_dir: Path) -> dict[str, SchemaSet]:
     return {name: load_schema_set(reference_dir, name) for name in names}
 
 
+@pytest.fixture
+def traffic_violations(request: pytest.FixtureRequest):
+    """A callable that validates the traffic recorded so far; its violations."""
+    plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    if plugin is None or plugin.checker is None:
+        pytest.skip("traffic validation is not active in this session")
+
+    return lambda: plugin.checker.check_new(settle=False)
+
+
 @pytest.fixture(autouse=True)
 def traffic_is_valid(request: pytest.FixtureRequest):
     """Fail the test when traffic recorded so far breaks the schemas."""

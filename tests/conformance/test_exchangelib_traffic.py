@@ -20,7 +20,6 @@ from exchangelib.indexed_properties import EmailAddress
 from exchangelib.protocol import Protocol, close_connections
 from exchangelib.version import EXCHANGE_2010_SP2, EXCHANGE_2013, EXCHANGE_2016
 
-from conformance.plugin import PLUGIN_NAME
 from conformance.replay import SERVICE_ACCOUNT
 
 MAILBOX = "conformance@example.com"
@@ -50,14 +49,6 @@ def account(emulator):
     close_connections()
 
 
-def _checked_traffic(request: pytest.FixtureRequest) -> list[str]:
-    plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
-    if plugin is None or plugin.checker is None:
-        pytest.skip("traffic validation is not active in this session")
-
-    return plugin.checker.check_new(settle=False)
-
-
 def _exercise(account: Account, push_url: str) -> None:
     folder = account.contacts
     list(folder.sync_items(max_changes_returned=2, only_fields=FIELDS))
@@ -78,7 +69,9 @@ def _exercise(account: Account, push_url: str) -> None:
     folder.unsubscribe(subscription)
 
 
-def test_exchangelib_calls_traffic_validates(request, emulator, account, push_listener):
+def test_exchangelib_calls_traffic_validates(
+    emulator, account, push_listener, traffic_violations
+):
     url, bodies = push_listener
     emulator.journal.clear()
 
@@ -90,10 +83,10 @@ def test_exchangelib_calls_traffic_validates(request, emulator, account, push_li
         "GetFolder", "SyncFolderItems", "FindItem", "GetItem", "CreateItem",
         "UpdateItem", "DeleteItem", "Subscribe", "Unsubscribe",
     }  # fmt: skip
-    assert _checked_traffic(request) == []
+    assert traffic_violations() == []
 
 
-def test_exchangelib_version_probe_traffic_validates(request, emulator):
+def test_exchangelib_version_probe_traffic_validates(emulator, traffic_violations):
     # Without version= exchangelib sends a ConvertId probe and reads the
     # server's version from ServerVersionInfo.
     config = Configuration(
@@ -110,15 +103,15 @@ def test_exchangelib_version_probe_traffic_validates(request, emulator):
 
     assert version.api_version.startswith(emulator.profile.name[:12])
     assert "ConvertId" in emulator.journal.operations()
-    assert _checked_traffic(request) == []
+    assert traffic_violations() == []
 
 
 def test_exchangelib_push_status_event_validates(
-    request, emulator, account, push_listener
+    emulator, account, push_listener, traffic_violations
 ):
     url, bodies = push_listener
 
     account.contacts.subscribe_to_push(callback_url=url)
 
     assert b"StatusEvent" in bodies.get(timeout=10)
-    assert _checked_traffic(request) == []
+    assert traffic_violations() == []

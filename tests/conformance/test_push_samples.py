@@ -123,3 +123,17 @@ def test_replay_unsubscribe_unknown_has_not_found_sample_shape(emulator, samples
     )
     assert response_messages(answer.root) == response_messages(expected)
     assert shape(answer.root) == shape(expected)
+
+
+def test_push_read_events_failed_notification_validates(
+    emulator, samples_dir, push_listener, traffic_violations
+):
+    # No sample shows this error; it is held to the schema set alone.
+    url, bodies = push_listener
+    emulator.faults.read_events_failed()
+    _subscribe(emulator, samples_dir, url)
+
+    notification = parse_xml(bodies.get(timeout=WAIT_SECONDS))
+
+    assert response_messages(notification) == [("Error", "ErrorReadEventsFailed")]
+    assert traffic_violations() == []
