@@ -76,7 +76,8 @@ class Control:
         emulator = self.emulator
         if parts == ["mailboxes"]:
             if method == "GET":
-                return sorted(emulator.directory.mailboxes)
+                with emulator.directory.lock:
+                    return sorted(emulator.directory.mailboxes)
             if method == "POST":
                 return {"address": emulator.add_mailbox(payload["address"]).address}
         if parts[:1] == ["mailboxes"] and len(parts) >= 3:

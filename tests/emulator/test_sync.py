@@ -161,3 +161,40 @@ def test_sync_item_created_mid_walk_and_deleted_is_not_reported(account, emulato
     owner.delete_contact(owner.create_contact({"display_name": "Blip"}))
     kinds = [kind for kind, _ in pages]
     assert "delete" not in kinds
+
+
+def test_sync_walks_stay_consistent_under_concurrent_owner_edits(emulator):
+    import threading
+    import time
+
+    from conftest import make_account
+
+    from exsync.emulator.synthetic import make_contacts
+
+    ids = emulator.add_contacts(ALICE, make_contacts(300))
+    owner = emulator.owner(ALICE)
+    stop = threading.Event()
+
+    def edit_some():
+        for index in range(150):
+            if stop.is_set():
+                return
+            owner.update_contact(ids[index * 2], {"job_title": f"v{index}"})
+            time.sleep(0.001)
+
+    editor = threading.Thread(target=edit_some)
+    editor.start()
+    try:
+        folder = make_account(emulator).contacts
+        first, state = _walk(folder, None, page=50)
+    finally:
+        stop.set()
+        editor.join()
+    final, _ = _walk(folder, state, page=50)
+    kinds: dict[str, list[str]] = {}
+    for kind, item in first:
+        kinds.setdefault(item.id, []).append(kind)
+    # An item edited after it was listed comes again later, as an update.
+    assert len(kinds) == 302
+    assert all(k[0] == "create" and set(k[1:]) <= {"update"} for k in kinds.values())
+    assert {kind for kind, _ in final} <= {"update"}

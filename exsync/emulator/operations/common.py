@@ -89,7 +89,9 @@ def resolve_folder(call: Call, element: etree._Element) -> tuple[Mailbox, str]:
         return mailbox, name
     if element.tag == t("FolderId"):
         folder_id = element.get("Id", "")
-        for mailbox in call.directory.mailboxes.values():
+        with call.directory.lock:
+            mailboxes = list(call.directory.mailboxes.values())
+        for mailbox in mailboxes:
             name = _folder_name(mailbox, folder_id)
             if name is not None:
                 return mailbox_for(call, mailbox.address), name
