@@ -1,5 +1,6 @@
 """Fixtures for the conformance tests: references, schema sets, traffic checks."""
 
+import os
 import queue
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +12,7 @@ from conformance.plugin import PLUGIN_NAME
 from conformance.references import describe_missing_reference, find_reference_dir
 from conformance.replay import SERVICE_ACCOUNT
 from conformance.schemas import PROFILE_SETS, SchemaSet, load_schema_set
+from conformance.traffic import ENV_VAR
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +77,37 @@ def emulator(request: pytest.FixtureRequest, reference_dir: Path):
     """
     from exsync.emulator import Emulator, Seed
 
+    before = _traffic_names()
     emu = Emulator(seed=Seed.sample(), version=request.param).start()
     emu.add_mailbox(SERVICE_ACCOUNT[0])
     yield emu
 
     emu.stop()
+    _assert_traffic_recorded(emu, before)
+
+
+def _traffic_names() -> set[str]:
+    folder = os.environ.get(ENV_VAR)
+    return set(os.listdir(folder)) if folder and os.path.isdir(folder) else set()
+
+
+def _assert_traffic_recorded(emu, before: set[str]) -> None:
+    # Every request the journal saw must have left a request file: a path
+    # that skips the dump would escape validation unnoticed.
+    if not os.environ.get(ENV_VAR):
+        return
+
+    marker = f"-request-{emu.profile.name}.xml"
+    mine = f"{os.getpid()}-"
+    written = [
+        name
+        for name in _traffic_names() - before
+        if name.startswith(mine) and name.endswith(marker)
+    ]
+    assert len(written) >= len(emu.journal), (
+        f"the emulator served {len(emu.journal)} requests but recorded "
+        f"{len(written)} request files"
+    )
 
 
 @pytest.fixture

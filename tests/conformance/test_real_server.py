@@ -11,7 +11,6 @@ EffectiveRights, ConversationId, ...) are not demanded.
 """
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
@@ -123,16 +122,14 @@ def _names(element: etree._Element) -> list[str]:
     return [etree.QName(child).localname for child in element]
 
 
+# Exchange 2016 and 2019 share one schema version (V2017_07_11).
+pytestmark = pytest.mark.parametrize("emulator", ["Exchange2016"], indirect=True)
+
+
 @pytest.fixture
-def emulator_2016(reference_dir: Path):
-    """An Exchange2016-profile emulator, the profile of Exchange 2016/2019."""
-    from exsync.emulator import Emulator, Seed
-
-    emu = Emulator(seed=Seed.sample(), version="Exchange2016").start()
-    emu.add_mailbox("svc-exsync@example.com")
-    yield emu
-
-    emu.stop()
+def emulator_2016(emulator):
+    """The emulator running the Exchange2016 profile."""
+    return emulator
 
 
 @pytest.mark.parametrize("recorded", _recorded_contacts(EXCHANGE_2019))
