@@ -79,57 +79,81 @@ def sync_mailbox(
     """
     report = report or MailboxReport(operator.id, operator.email)
     report.start()
-    position = _load_position(db, operator.id, dry_run)
-    if full:
-        _start_walk(db, operator.id, position, dry_run)
+    walker = _Walker(db, mailbox, operator.id, settings, scope, dry_run)
     budget = DeleteBudget(
         _count_links(db, operator.id), settings.max_delete_share, confirm_deletes
     )
-    seen: set[str] | None = set() if dry_run else None
-    while True:
+    if full:
+        walker.start_walk()
+    while not walker.finished:
         if deadline is not None and time.monotonic() >= deadline:
             log.info("mailbox %s: the slot is spent; continuing next run", operator.id)
             report.finish("incomplete")
             return report
-        try:
-            page = mailbox.sync_page(position.state, settings.batch_size)
-        except SyncStateInvalidError:
-            if position.phase != "incremental" and position.state is None:
-                raise
-            log.warning("mailbox %s: sync state refused; walking again", operator.id)
-            _start_walk(db, operator.id, position, dry_run)
-            seen = set() if dry_run else None
-            report.rewalks += 1
-            continue
-        walking = position.phase in ("initial", "rewalk")
-        sweep = page.last and walking
-        target = PageTarget(
-            operator.id,
-            position.walk,
-            "incremental" if sweep or not walking else position.phase,
-            sweep,
-        )
-        counters = commit_page(
-            db,
-            target,
-            page,
-            scope,
-            delete_policy=settings.delete_policy,
-            budget=budget,
-            dry_run=dry_run,
-            seen=seen,
-        )
-        report.counters.update(counters)
-        report.pages += 1
-        position = _Position(page.state, target.phase, position.walk)
-        if progress is not None:
+        if walker.step(report, budget) and progress is not None:
             progress(report)
-        if page.last:
-            break
     if not dry_run:
         _mark(db, operator.id, "last_success_at")
     report.finish("ok")
     return report
+
+
+class _Walker:
+    """One mailbox's position in its pages, moved one page at a time."""
+
+    def __init__(self, db, mailbox, operator_id, settings, scope, dry_run) -> None:
+        self._db, self._mailbox, self._operator_id = db, mailbox, operator_id
+        self._settings, self._scope, self._dry_run = settings, scope, dry_run
+        self.position = _load_position(db, operator_id, dry_run)
+        # A dry run rolls every page back, so the items a full walk has seen
+        # are remembered here instead of in links.seen_walk.
+        self._seen: set[str] | None = set() if dry_run else None
+        self.finished = False
+
+    def start_walk(self) -> None:
+        """Begin a new full walk, from no state, with the next walk number."""
+        self.position = _Position(None, "rewalk", self.position.walk + 1)
+        self._seen = set() if self._dry_run else None
+        if not self._dry_run:
+            with transaction(self._db):
+                save_state(
+                    self._db, self._operator_id, None, "rewalk", self.position.walk
+                )
+
+    def step(self, report: MailboxReport, budget: DeleteBudget) -> bool:
+        """Fetch and commit one page; False when the state was refused instead."""
+        position = self.position
+        try:
+            page = self._mailbox.sync_page(position.state, self._settings.batch_size)
+        except SyncStateInvalidError:
+            if position.phase != "incremental" and position.state is None:
+                raise
+            log.warning(
+                "mailbox %s: sync state refused; walking again", self._operator_id
+            )
+            self.start_walk()
+            report.rewalks += 1
+            return False
+        walking = position.phase in ("initial", "rewalk")
+        sweep = page.last and walking
+        phase = "incremental" if sweep or not walking else position.phase
+        target = PageTarget(self._operator_id, position.walk, phase, sweep)
+        report.counters.update(
+            commit_page(
+                self._db,
+                target,
+                page,
+                self._scope,
+                delete_policy=self._settings.delete_policy,
+                budget=budget,
+                dry_run=self._dry_run,
+                seen=self._seen,
+            )
+        )
+        report.pages += 1
+        self.position = _Position(page.state, phase, position.walk)
+        self.finished = page.last
+        return True
 
 
 def mark_attempt(db: Database, operator_id: str) -> None:
@@ -146,14 +170,6 @@ def _load_position(db: Database, operator_id: str, dry_run: bool) -> _Position:
         [operator_id],
     ).fetchone()
     return _Position(*row) if row else _Position(None, "initial", 1)
-
-
-def _start_walk(db: Database, operator_id: str, position: _Position, dry_run: bool):
-    position.state, position.phase, position.walk = None, "rewalk", position.walk + 1
-    if dry_run:
-        return
-    with transaction(db):
-        save_state(db, operator_id, None, "rewalk", position.walk)
 
 
 def _ensure_state(db: Database, operator_id: str) -> None:
