@@ -199,3 +199,14 @@ def test_chunked_request_body_is_read(emulator):
     answer = response.read()
     connection.close()
     assert (response.status, b"NoError" in answer) == (200, True)
+
+
+def test_get_folder_default_shape_has_recorded_elements(emulator):
+    request = GET_ROOT.replace("IdOnly", "Default").replace('"root"', '"contacts"')
+    _, _, body = post(emulator, soap(request))
+    # The service account's own (empty) mailbox: no impersonation header.
+    assert (
+        b'ChangeKey="AQAAAA=="/><t:DisplayName>Contacts</t:DisplayName>'
+        b"<t:TotalCount>0</t:TotalCount><t:ChildFolderCount>0</t:ChildFolderCount>"
+        b"</t:ContactsFolder>"
+    ) in body

@@ -14,41 +14,77 @@ from exsync.emulator.soap import (
     error_message,
     escape,
     response_body,
+    schema_error,
     success_message,
     t,
 )
 
+_FOLDER_ALL = (
+    "folder:ParentFolderId",
+    "folder:FolderClass",
+    "folder:DisplayName",
+    "folder:TotalCount",
+    "folder:ChildFolderCount",
+    "folder:EffectiveRights",
+    "folder:UnreadCount",
+)
+# What Exchange returns for BaseShape Default (recorded from Exchange 2019).
+_FOLDER_DEFAULT = ("folder:DisplayName", "folder:TotalCount", "folder:ChildFolderCount")
+_RIGHTS = (
+    "<t:EffectiveRights><t:CreateAssociated>true</t:CreateAssociated>"
+    "<t:CreateContents>true</t:CreateContents>"
+    "<t:CreateHierarchy>true</t:CreateHierarchy><t:Delete>true</t:Delete>"
+    "<t:Modify>true</t:Modify><t:Read>true</t:Read></t:EffectiveRights>"
+)
 
-def _render_folder(call: Call, mailbox, name: str, id_only: bool) -> str:
+
+def _folder_shape(call: Call) -> frozenset[str]:
+    shape = call.child("FolderShape")
+    if shape is None:
+        raise schema_error("FolderShape is missing.")
+    base = (shape.findtext(t("BaseShape")) or "").strip()
+    shapes = {"IdOnly": (), "Default": _FOLDER_DEFAULT, "AllProperties": _FOLDER_ALL}
+    if base not in shapes:
+        raise schema_error(f"BaseShape '{base}' is invalid.")
+    props = set(shapes[base])
+    extra = shape.find(t("AdditionalProperties"))
+    for uri in extra if extra is not None else []:
+        if uri.get("FieldURI"):
+            call.profile.check_uri(uri.get("FieldURI"))
+            props.add(uri.get("FieldURI"))
+    return frozenset(props)
+
+
+def _render_folder(mailbox, name: str, props: frozenset[str]) -> str:
     element, folder_class, display, parent = FOLDER_INFO[name]
+    total = len(mailbox.items(name)) if name in ITEM_HOLDING else 0
+    children = sum(1 for info in FOLDER_INFO.values() if info[3] == name)
+    values = {
+        "folder:ParentFolderId": (
+            folder_id_xml(mailbox, parent, "ParentFolderId") if parent else ""
+        ),
+        "folder:FolderClass": (
+            f"<t:FolderClass>{folder_class}</t:FolderClass>" if folder_class else ""
+        ),
+        "folder:DisplayName": f"<t:DisplayName>{escape(display)}</t:DisplayName>",
+        "folder:TotalCount": f"<t:TotalCount>{total}</t:TotalCount>",
+        "folder:ChildFolderCount": (
+            f"<t:ChildFolderCount>{children}</t:ChildFolderCount>"
+        ),
+        "folder:EffectiveRights": _RIGHTS,
+        # Contacts folders have no unread count in the schema.
+        "folder:UnreadCount": (
+            "" if element == "ContactsFolder" else "<t:UnreadCount>0</t:UnreadCount>"
+        ),
+    }
     parts = [folder_id_xml(mailbox, name)]
-    if not id_only:
-        if parent is not None:
-            parts.append(folder_id_xml(mailbox, parent, "ParentFolderId"))
-        if folder_class:
-            parts.append(f"<t:FolderClass>{folder_class}</t:FolderClass>")
-        parts.append(f"<t:DisplayName>{escape(display)}</t:DisplayName>")
-        total = len(mailbox.items(name)) if name in ITEM_HOLDING else 0
-        children = sum(1 for info in FOLDER_INFO.values() if info[3] == name)
-        parts.append(f"<t:TotalCount>{total}</t:TotalCount>")
-        parts.append(f"<t:ChildFolderCount>{children}</t:ChildFolderCount>")
-        parts.append(
-            "<t:EffectiveRights><t:CreateAssociated>true</t:CreateAssociated>"
-            "<t:CreateContents>true</t:CreateContents>"
-            "<t:CreateHierarchy>true</t:CreateHierarchy><t:Delete>true</t:Delete>"
-            "<t:Modify>true</t:Modify><t:Read>true</t:Read></t:EffectiveRights>"
-        )
-        if element != "ContactsFolder":
-            parts.append("<t:UnreadCount>0</t:UnreadCount>")
+    parts.extend(values[uri] for uri in _FOLDER_ALL if uri in props)
     return f"<t:{element}>{''.join(parts)}</t:{element}>"
 
 
 def get_folder(call: Call) -> str:
     """Answer GetFolder for distinguished and explicit folder ids."""
-    shape = call.child("FolderShape")
-    base = shape.findtext(t("BaseShape")) if shape is not None else "IdOnly"
-    extra = shape.find(t("AdditionalProperties")) if shape is not None else None
-    id_only = (base or "").strip() == "IdOnly" and (extra is None or len(extra) == 0)
+    props = _folder_shape(call)
     messages = []
     container = call.child("FolderIds")
     for folder in container if container is not None else []:
@@ -59,7 +95,7 @@ def get_folder(call: Call) -> str:
         except ResponseError as error:
             messages.append(error_message("GetFolder", error, "<m:Folders/>"))
             continue
-        rendered = _render_folder(call, mailbox, name, id_only)
+        rendered = _render_folder(mailbox, name, props)
         messages.append(
             success_message("GetFolder", f"<m:Folders>{rendered}</m:Folders>")
         )
