@@ -16,6 +16,7 @@ items as plain data in :mod:`exsync.exchange.items`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,7 +29,6 @@ from exchangelib import (
     Account,
     Configuration,
     Credentials,
-    Identity,
     OAuth2Credentials,
     Version,
 )
@@ -109,6 +109,7 @@ class ExchangeClient:
         self._settings = settings
         self._concurrency = max(1, concurrency)
         self._config: Configuration | None = None
+        self._lock = threading.Lock()
         self._adapter = adapter_class(settings.verify_tls, bulk_read)
         self._previous_adapter = BaseProtocol.HTTP_ADAPTER_CLS
 
@@ -120,7 +121,7 @@ class ExchangeClient:
         """
         account = Account(
             primary_smtp_address=email,
-            config=self._configuration(email),
+            config=self._configuration(),
             autodiscover=False,
             access_type=IMPERSONATION,
             default_timezone=UTC,
@@ -133,21 +134,25 @@ class ExchangeClient:
         BaseProtocol.HTTP_ADAPTER_CLS = self._previous_adapter
         self._config = None
 
-    def _configuration(self, email: str) -> Configuration:
-        if self._config is None:
-            settings = self._settings
-            # exchangelib's documented hook for a custom HTTP adapter; it is
-            # read when the first session opens.
-            BaseProtocol.HTTP_ADAPTER_CLS = self._adapter
-            self._config = Configuration(
-                service_endpoint=settings.url,
-                credentials=_credentials(settings, email),
-                auth_type=_AUTH_TYPES[settings.auth],
-                version=Version(build=_BUILDS[settings.version]),
-                retry_policy=RetryAfterPolicy(),
-                max_connections=self._concurrency,
-            )
-        return self._config
+    def _configuration(self) -> Configuration:
+        with self._lock:
+            if self._config is None:
+                self._config = self._build_configuration()
+            return self._config
+
+    def _build_configuration(self) -> Configuration:
+        settings = self._settings
+        # exchangelib's documented hook for a custom HTTP adapter; it is read
+        # when the first session opens.
+        BaseProtocol.HTTP_ADAPTER_CLS = self._adapter
+        return Configuration(
+            service_endpoint=settings.url,
+            credentials=_credentials(settings),
+            auth_type=_AUTH_TYPES[settings.auth],
+            version=Version(build=_BUILDS[settings.version]),
+            retry_policy=RetryAfterPolicy(),
+            max_connections=self._concurrency,
+        )
 
 
 class Mailbox:
@@ -241,12 +246,12 @@ class Mailbox:
         return call_with_retry(request, self._deadline)
 
 
-def _credentials(settings: ExchangeSettings, email: str) -> Any:
+def _credentials(settings: ExchangeSettings) -> Any:
+    # With OAuth2 too, impersonation comes from the account's access type.
     if settings.auth == "oauth2":
         return OAuth2Credentials(
             client_id=settings.client_id,
             client_secret=reveal(settings.client_secret),
             tenant_id=settings.tenant_id,
-            identity=Identity(primary_smtp_address=email),
         )
     return Credentials(settings.username, reveal(settings.password))
