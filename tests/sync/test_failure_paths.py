@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -19,6 +20,7 @@ from aiosmtpd.controller import Controller
 from exsync.cli import cli
 from exsync.config import NotificationSettings, SmtpSettings, write_config
 from exsync.store.operators import upsert_operator
+from exsync.sync import run_sync
 from tests.notify.conftest import Mailbag, free_port
 from tests.sync.conftest import ALICE, BOB, contact
 
@@ -150,6 +152,17 @@ def test_sync_server_busy_beyond_the_slot_records_throttled_and_exits_1(
 
     assert result.exit_code == 1, result.output
     assert set(_open_failures(db).values()) == {"throttled"}
+
+
+def test_sync_server_busy_response_code_records_throttled(seeded, config, db):
+    # As a response code, exchangelib drops the BackOffMilliseconds, so the
+    # engine waits on its own schedule; a short deadline keeps this quick.
+    seeded.faults.server_busy(back_off_ms=3_600_000, count=None, as_fault=False)
+
+    report = run_sync(config, deadline=time.monotonic() + 5)
+
+    assert set(_open_failures(db).values()) == {"throttled"}
+    assert report.exit_code == 1
 
 
 def test_sync_http_503_retry_after_beyond_the_slot_records_throttled(
