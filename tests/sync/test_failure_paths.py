@@ -13,12 +13,16 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from exsync.cli import cli
 from exsync.config import NotificationSettings, SmtpSettings, write_config
+from exsync.failures import CATALOGUE
+from exsync.lock import lock_path, run_lock
+from exsync.notify import record_outcome
 from exsync.store.operators import upsert_operator
 from exsync.sync import run_sync
 from tests.notify.conftest import Mailbag, free_port
@@ -248,10 +252,8 @@ def mailbag():
     controller.stop()
 
 
-def test_sync_failing_mailbox_sends_one_failure_and_one_recovery_email(
-    runner, seeded, config, db, tmp_path, mailbag
-):
-    config = replace(
+def _emailing(config, mailbag):
+    return replace(
         config,
         notifications=NotificationSettings(
             frequency_minutes=1, failure_recipients=("admin@example.com",)
@@ -260,6 +262,12 @@ def test_sync_failing_mailbox_sends_one_failure_and_one_recovery_email(
             host="127.0.0.1", port=mailbag.port, sender="exsync@example.com"
         ),
     )
+
+
+def test_sync_failing_mailbox_sends_one_failure_and_one_recovery_email(
+    runner, seeded, config, db, tmp_path, mailbag
+):
+    config = _emailing(config, mailbag)
     upsert_operator(db, email="gone@example.com", operator_id="op-gone")
 
     for _ in range(3):
@@ -275,3 +283,35 @@ def test_sync_failing_mailbox_sends_one_failure_and_one_recovery_email(
         "exsync: contact sync working again for gone@example.com",
     ]
     assert "primary SMTP address" in mailbag.messages[0].get_content()
+
+
+def test_sync_locked_out_run_sends_no_due_email(
+    runner, seeded, config, db, tmp_path, mailbag
+):
+    config = _emailing(config, mailbag)
+    upsert_operator(db, email="gone@example.com", operator_id="op-gone")
+    failure = (CATALOGUE["mailbox-not-found"], "MailboxNotFoundError: gone")
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    record_outcome(db, "op-gone", failure, long_ago)
+    record_outcome(db, "op-gone", failure, long_ago + timedelta(minutes=15))
+
+    with run_lock(lock_path(config.store.path)):
+        locked = _sync(runner, config, tmp_path)
+    assert (locked.exit_code, mailbag.messages) == (7, [])
+
+    _sync(runner, config, tmp_path)
+    assert len(mailbag.messages) == 1
+
+
+def test_sync_dry_run_records_no_failure_and_sends_nothing(
+    runner, seeded, config, db, tmp_path, mailbag
+):
+    config = _emailing(config, mailbag)
+    upsert_operator(db, email="gone@example.com", operator_id="op-gone")
+
+    for _ in range(2):
+        result = _sync(runner, config, tmp_path, "--dry-run")
+
+    assert result.exit_code == 1, result.output
+    assert _open_failures(db) == {}
+    assert mailbag.messages == []
