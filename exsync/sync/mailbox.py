@@ -27,6 +27,7 @@ from exsync.config import SyncSettings
 from exsync.exchange import Mailbox, SyncStateInvalidError
 from exsync.report import MailboxReport
 from exsync.sync.apply import (
+    WRITE_LOCK,
     DeleteBudget,
     PageTarget,
     commit_page,
@@ -173,18 +174,20 @@ def _load_position(db: Database, operator_id: str, dry_run: bool) -> _Position:
 
 
 def _ensure_state(db: Database, operator_id: str) -> None:
-    db.execute(
-        "INSERT INTO sync_state (operator_id) VALUES (?) "
-        "ON CONFLICT (operator_id) DO NOTHING",
-        [operator_id],
-    )
+    with WRITE_LOCK:
+        db.execute(
+            "INSERT INTO sync_state (operator_id) VALUES (?) "
+            "ON CONFLICT (operator_id) DO NOTHING",
+            [operator_id],
+        )
 
 
 def _mark(db: Database, operator_id: str, column: str) -> None:
-    db.execute(
-        f"UPDATE sync_state SET {column} = {_NOW} WHERE operator_id = ?",
-        [operator_id],
-    )
+    with WRITE_LOCK:
+        db.execute(
+            f"UPDATE sync_state SET {column} = {_NOW} WHERE operator_id = ?",
+            [operator_id],
+        )
 
 
 def _count_links(db: Database, operator_id: str) -> int:

@@ -30,6 +30,7 @@ from exsync.exchange import ExchangeClient
 from exsync.lock import lock_path, run_lock
 from exsync.report import MailboxReport, RunReport
 from exsync.store import open_store
+from exsync.sync.apply import WRITE_LOCK
 from exsync.sync.mailbox import Operator, mark_attempt, sync_mailbox
 from exsync.sync.scope import Scope
 
@@ -107,9 +108,10 @@ def _run(db, config, operators, options: _RunOptions) -> RunReport:
             for job, (_, mailbox_report) in zip(jobs, pairs, strict=True):
                 failure = job.result()
                 if not dry_run and mailbox_report.outcome != "not-started":
-                    notify.record_outcome(
-                        db, mailbox_report.operator_id, failure, datetime.now(UTC)
-                    )
+                    with WRITE_LOCK:
+                        notify.record_outcome(
+                            db, mailbox_report.operator_id, failure, datetime.now(UTC)
+                        )
     finally:
         client.close()
     if not dry_run:
