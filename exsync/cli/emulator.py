@@ -8,7 +8,8 @@ import threading
 
 import click
 
-from exsync.cli import verbosity_options
+from exsync.cli import AppContext, pass_app, verbosity_options
+from exsync.cli.context import setup_app_logging
 from exsync.errors import ConfigError, UsageError
 
 
@@ -40,7 +41,10 @@ from exsync.errors import ConfigError, UsageError
     help="Deliver push notifications to non-loopback hosts too.",
 )
 @verbosity_options
-def emulator(host, port, seed_path, version, state_file, allow_remote_push) -> None:
+@pass_app
+def emulator(
+    app: AppContext, host, port, seed_path, version, state_file, allow_remote_push
+) -> None:
     """Serve an Exchange (EWS) emulator until Ctrl-C.
 
     Example: ``exsync emulator --port 8443 --seed rehearsal.toml``. The
@@ -49,6 +53,7 @@ def emulator(host, port, seed_path, version, state_file, allow_remote_push) -> N
     """
     from exsync.emulator import Emulator, Seed, SeedError
 
+    setup_app_logging(app)
     if host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger(__name__).warning("binding to %s, not loopback", host)
     try:

@@ -151,3 +151,27 @@ def test_save_without_update_fields_is_accepted(account):
     contact.job_title = "Everything Saved"
     contact.save()
     assert account.contacts.get(id=contact.id).job_title == "Everything Saved"
+
+
+def test_append_to_body_extends_notes(emulator):
+    import test_raw_http as raw
+
+    item_id = emulator.owner(ALICE).create_contact(
+        {"display_name": "Appendix", "body": "one"}
+    )
+    update = (
+        '<m:UpdateItem ConflictResolution="AlwaysOverwrite"><m:ItemChanges>'
+        f'<t:ItemChange><t:ItemId Id="{item_id}"/><t:Updates><t:AppendToItemField>'
+        '<t:FieldURI FieldURI="item:Body"/><t:Contact><t:Body BodyType="Text">'
+        " two</t:Body></t:Contact></t:AppendToItemField></t:Updates></t:ItemChange>"
+        "</m:ItemChanges></m:UpdateItem>"
+    )
+    body = raw.soap(update).replace(
+        b"</s:Header>",
+        b"<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>"
+        b"alice@example.com</t:PrimarySmtpAddress></t:ConnectingSID>"
+        b"</t:ExchangeImpersonation></s:Header>",
+    )
+    status, _, _ = raw.post(emulator, body)
+    stored = {c["item_id"]: c for c in emulator.owner(ALICE).contacts()}
+    assert (status, stored[item_id]["body"]) == (200, "one two")

@@ -35,6 +35,7 @@ _APPENDABLE = {
     "item:Body",
     "item:Categories",
     "contacts:Children",
+    "distributionlist:Members",
     "contacts:Companies",
 }
 
@@ -222,6 +223,9 @@ def _delete(uri: str, index: str | None, data: dict) -> None:
 
 
 def _append(uri: str, value: dict, data: dict) -> None:
+    if uri == "distributionlist:Members":
+        data["members"] = list(data.get("members") or []) + value.get("members", [])
+        return
     key = fields.key_for_uri(uri)
     if key == "body":
         data["body"] = (data.get("body") or "") + (value.get("body") or "")
