@@ -16,6 +16,7 @@ the next run; it is never fatal to the sync.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
 import smtplib
 import ssl
@@ -273,6 +274,13 @@ def _message(email: _Email, config: Config, now: datetime) -> EmailMessage:
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     from exsync.credentials import reveal
 
+    if settings.username and not settings.starttls and not _is_loopback(settings):
+        # Checked before connecting: the password must never cross the
+        # network in the clear.
+        raise smtplib.SMTPException(
+            "refusing to log in to the SMTP server without encryption; "
+            "set smtp.starttls = true"
+        )
     smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
     try:
         if settings.starttls:
@@ -286,6 +294,13 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
         smtp.close()
         raise
     return smtp
+
+
+def _is_loopback(settings: SmtpSettings) -> bool:
+    try:
+        return ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        return settings.host == "localhost"
 
 
 def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from exsync.failures import CATALOGUE
@@ -270,3 +271,17 @@ def test_send_due_emails_wrong_smtp_password_is_not_logged(
     assert report.failed == 1
     assert report.errors[0].startswith("SMTPAuthenticationError: 535")
     assert "wrong-Hunter2" not in caplog.text + report.errors[0]
+
+
+def test_send_due_emails_login_without_starttls_to_remote_host_is_refused(
+    db, monkeypatch
+):
+    monkeypatch.setenv("EXSYNC_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    config = make_config(25, **{**login_settings(), "starttls": False})
+    config = replace(config, smtp=replace(config.smtp, host="mail.example.com"))
+    _fail(db, 0, 30)
+
+    report = send_due_emails(db, config, T0 + timedelta(minutes=30))
+
+    assert report.failed == 1
+    assert "without encryption" in report.errors[0]
