@@ -19,6 +19,7 @@ import base64
 import ipaddress
 import logging
 import smtplib
+import socket
 import ssl
 import textwrap
 from dataclasses import dataclass, field
@@ -183,15 +184,16 @@ def _due_emails(db: Database, config: Config, now: datetime) -> list[_Email]:
         "AND f.attempts >= 2 AND f.first_failed_at <= ? ORDER BY f.id",
         [cutoff],
     )
-    emails = [_failure_email(row) for row in failing]
+    footer = f"\n-- \nexsync on {socket.gethostname()}, store {config.store.path}"
+    emails = [_failure_email(row, footer) for row in failing]
     recovered = db.query(
         _INCIDENTS + "WHERE f.resolved_at IS NOT NULL AND f.emailed_at IS NOT NULL "
         "AND f.recovery_emailed_at IS NULL ORDER BY f.id"
     )
-    return emails + [_recovery_email(row) for row in recovered]
+    return emails + [_recovery_email(row, footer) for row in recovered]
 
 
-def _failure_email(incident: dict) -> _Email:
+def _failure_email(incident: dict, footer: str) -> _Email:
     kind = _kind_of(incident["code"])
     body = "\n".join(
         [
@@ -213,13 +215,14 @@ def _failure_email(incident: dict) -> _Email:
                 "mailbox access.",
                 width=72,
             ),
+            footer,
         ]
     )
     subject = f"exsync: contact sync failing for {incident['email']}: {kind.title}"
     return _Email(incident["id"], False, subject, body)
 
 
-def _recovery_email(incident: dict) -> _Email:
+def _recovery_email(incident: dict, footer: str) -> _Email:
     kind = _kind_of(incident["code"])
     body = "\n".join(
         [
@@ -232,6 +235,7 @@ def _recovery_email(incident: dict) -> _Email:
             "",
             "Nothing more to do. Changes made in the meantime are picked up by "
             "the sync.",
+            footer,
         ]
     )
     subject = f"exsync: contact sync working again for {incident['email']}"

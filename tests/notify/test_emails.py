@@ -75,6 +75,7 @@ def test_send_due_emails_failure_email_names_mailbox_error_and_advice(
     assert "ErrorImpersonateUserDenied: The account does not have permission" in body
     assert "Since:   2026-12-04 09:00 UTC, 2 attempts" in body
     assert "ApplicationImpersonation" in body
+    assert body.rstrip().endswith(f"store {make_config(1).store.path}")
 
 
 def test_send_due_emails_failure_email_is_utf8(db, smtp_server, mailbag):
