@@ -286,7 +286,10 @@ def classify(error: BaseException) -> tuple[FailureKind, str]:
 
 def describe_error(error: BaseException) -> str:
     """One line naming the error, with secrets and object addresses removed."""
-    text = str(getattr(error, "message", None) or error)
+    try:
+        text = str(getattr(error, "message", None) or error)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the failure
+        text = ""
     text = " ".join(text.split())
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)

@@ -174,3 +174,14 @@ def test_catalogue_every_entry_has_title_and_advice():
         assert kind.code == code
         assert kind.title and "\n" not in kind.title
         assert len(kind.advice) > 40
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("cannot print")
+
+
+def test_classify_error_that_cannot_be_printed_still_gives_its_name():
+    kind, detail = classify(_Unprintable())
+
+    assert (kind.code, detail) == ("unexpected", "_Unprintable")
