@@ -6,6 +6,7 @@ import threading
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -151,7 +152,7 @@ def _changes_table(
     table = Table("In Outlook", "Contact", "In the CRM store after the sync")
     for change in changes:
         contact = contacts.get(ids.get(change.item_id, -1))
-        table.add_row(change.action, change.name, _crm_state(change, contact))
+        table.add_row(change.action, escape(change.name), _crm_state(change, contact))
     return table
 
 
@@ -162,8 +163,9 @@ def _crm_state(change: OutlookChange, contact: dict | None) -> str:
         return f"contact {contact['id']} marked deleted"
     if change.action == "added":
         emails = ", ".join(e["address"] for e in contact["emails"])
-        return f"contact {contact['id']} created ({contact['company']}; {emails})"
-    return f"contact {contact['id']}: job title {contact['job_title']}"
+        made = f"({contact['company']}; {emails})"
+        return f"contact {contact['id']} created {escape(made)}"
+    return f"contact {contact['id']}: job title {escape(contact['job_title'] or '')}"
 
 
 def _figures(first: RunReport, second: RunReport, live: int) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from exsync.cli import AppContext, config_option, pass_app, verbosity_options
@@ -17,7 +18,12 @@ from exsync.diagnosis import FAIL, OK, WARN, exit_code_of, run_checks
 from exsync.errors import UsageError
 from exsync.store.contacts import list_contacts
 from exsync.store.operators import get_operator, list_operators
-from exsync.store.overview import OperatorOverview, last_run, list_overviews
+from exsync.store.overview import (
+    OpenFailure,
+    OperatorOverview,
+    last_run,
+    list_overviews,
+)
 
 # Without a terminal, rich would wrap tables at 80 columns; a wide fixed
 # width keeps each row on one line for pipes, mail and grep.
@@ -87,7 +93,7 @@ def _status_table(overviews: list[OperatorOverview], now: datetime) -> Table:
     for overview in overviews:
         failure = overview.failure
         table.add_row(
-            overview.email,
+            escape(overview.email),
             "on" if overview.enabled else "[dim]off[/]",
             _when(overview.last_success_at, now),
             _when(overview.last_attempt_at, now),
@@ -98,7 +104,7 @@ def _status_table(overviews: list[OperatorOverview], now: datetime) -> Table:
     return table
 
 
-def _since(failure, now: datetime) -> str:
+def _since(failure: OpenFailure, now: datetime) -> str:
     emailed = ", emailed" if failure.emailed_at else ""
     attempts = "1 attempt" if failure.attempts == 1 else f"{failure.attempts} attempts"
     return f"{_when(failure.since, now)}, {attempts}{emailed}"
@@ -175,16 +181,17 @@ def contacts(app: AppContext, email: str | None, deleted: bool, as_json: bool) -
 def _contacts_table(rows: list[dict[str, Any]], owners: dict[str, str]) -> Table:
     table = Table("Id", "Name", "Company", "Email", "Phone", "Operator")
     for row in rows:
-        name = row["display_name"]
+        # Contact data is the CRM's, not exsync's: never read it as markup.
+        name = escape(row["display_name"])
         if row["deleted_at"]:
             name = f"[dim strike]{name}[/] [dim](deleted)[/]"
         table.add_row(
             str(row["id"]),
             name,
-            row["company"] or "",
-            ", ".join(e["address"] for e in row["emails"]),
-            ", ".join(p["number"] for p in row["phones"][:2]),
-            owners.get(row["owner_operator_id"], ""),
+            escape(row["company"] or ""),
+            escape(", ".join(e["address"] for e in row["emails"])),
+            escape(", ".join(p["number"] for p in row["phones"][:2])),
+            escape(owners.get(row["owner_operator_id"], "")),
         )
     return table
 

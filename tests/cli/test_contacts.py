@@ -36,7 +36,12 @@ def contact_ids(tmp_path, config_path):
             },
         ),
         "Carl Dunn": insert_contact(
-            db, {"owner_operator_id": "op-ben", "display_name": "Carl Dunn"}
+            db,
+            {
+                "owner_operator_id": "op-ben",
+                "display_name": "Carl Dunn",
+                "company": "[bold]Dunn[/bold] Ltd",
+            },
         ),
         "Old Friend": insert_contact(
             db, {"owner_operator_id": "op-ann", "display_name": "Old Friend"}
@@ -63,6 +68,14 @@ def test_contacts_table_lists_live_contacts_with_their_operator(
     assert "+49 170 2" in zoe and "ann@example.com" in zoe
     assert "Old Friend" not in result.stdout
     assert "2 contacts." in result.stdout
+
+
+def test_contacts_table_shows_brackets_in_data_as_text(
+    runner, config_path, contact_ids
+):
+    result = _contacts(runner, config_path)
+
+    assert "[bold]Dunn[/bold] Ltd" in result.stdout
 
 
 def test_contacts_operator_option_lists_only_theirs(runner, config_path, contact_ids):
