@@ -31,7 +31,16 @@ log = logging.getLogger(__name__)
 
 
 class Emulator:
-    """An EWS server holding accounts and mailboxes, started in the background."""
+    """An EWS server holding accounts and mailboxes, started in the background.
+
+    ``version`` picks the release to behave as (Exchange2010, Exchange2013,
+    Exchange2016). With ``state_file`` the mailboxes are saved there (soon
+    after each change, and on stop) and, when the file exists, restored from
+    it instead of from ``seed``. ``time_scale`` divides every push timer.
+    Push notifications go only to loopback hosts unless
+    ``allow_remote_push`` is set. Raises ValueError for an unknown version
+    or a state file that is not the emulator's.
+    """
 
     def __init__(
         self,
