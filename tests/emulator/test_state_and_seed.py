@@ -98,3 +98,15 @@ def test_state_file_keeps_contacts_and_sync_state_across_restart(tmp_path):
     assert [(kind, item.display_name) for kind, item in changes] == [
         ("create", "Late Arrival")
     ]
+
+
+def test_sample_seed_reads_its_windows_1252_outlook_export():
+    carla = {m.address: m for m in Seed.sample().mailboxes}["carla@example.com"]
+    by_name = {c["display_name"]: c for c in carla.contacts}
+    assert (
+        by_name["Jörg Weiß"]["sensitivity"],
+        "birthday" in by_name["Jörg Weiß"],
+    ) == (
+        "Private",
+        False,
+    )
