@@ -38,12 +38,6 @@ class Answer:
     status: int
     root: etree._Element
 
-    @property
-    def body_child(self) -> etree._Element:
-        """The single element inside ``s:Body``."""
-        body = self.root.find(f"{{{SOAP_NS}}}Body")
-        return next(child for child in body if isinstance(child.tag, str))
-
 
 def read_sample(samples_dir: Path, name: str, replacements=None) -> bytes:
     """Return a sample's bytes with each ``old -> new`` text replaced once or more.
