@@ -70,6 +70,14 @@ def _recorded_answers(name: str) -> list[etree._Element]:
     return [parse_xml(record["body"].encode()) for record in records]
 
 
+def _recorded_answer(name: str, operation: str) -> etree._Element:
+    return next(
+        root
+        for root in _recorded_answers(name)
+        if root.find(f".//{{{MESSAGES_NS}}}{operation}Response") is not None
+    )
+
+
 def _recorded_contacts(names) -> list:
     # Collected before fixtures run; without references one skipped case.
     if find_reference_dir() is None:
@@ -186,11 +194,7 @@ def test_real_server_physical_address_keeps_recorded_shape(emulator_2016, record
 
 def test_real_server_createitem_answer_has_recorded_shape(emulator_2016, samples_dir):
     request = read_sample(samples_dir, "ms-docs/contacts/createitem_01_request.xml")
-    recorded = next(
-        root
-        for root in _recorded_answers(EXCHANGE_2019[0])
-        if root.find(f".//{{{MESSAGES_NS}}}CreateItemResponse") is not None
-    )
+    recorded = _recorded_answer(EXCHANGE_2019[0], "CreateItem")
 
     answer = post_soap(emulator_2016.url, request)
 
@@ -240,3 +244,38 @@ def test_real_server_getfolder_contacts_has_recorded_shape(emulator_2016):
     assert _names(folder) == _names(
         next(recorded.iter(f"{{{TYPES_NS}}}ContactsFolder"))
     )
+
+
+def test_real_server_deleteitem_answer_has_recorded_shape(emulator_2016, samples_dir):
+    owner = emulator_2016.owner("svc-exsync@example.com")
+    item_id = owner.create_contact({"display_name": "To delete"})
+    request = read_sample(
+        samples_dir,
+        "ms-docs/contacts/deleteitem_01_request_harddelete.xml",
+        {'Id="AS4AUn=="': f'Id="{item_id}"'},
+    )
+
+    answer = post_soap(emulator_2016.url, request)
+
+    recorded = _recorded_answer(EXCHANGE_2019[0], "DeleteItem")
+    assert response_messages(answer.root) == response_messages(recorded)
+    assert shape(answer.root) == shape(recorded)
+
+
+def test_real_server_updateitem_answer_has_recorded_shape(emulator_2016, samples_dir):
+    owner = emulator_2016.owner("svc-exsync@example.com")
+    item_id = owner.create_contact({"display_name": "To update"})
+    change_key = next(
+        c["change_key"] for c in owner.contacts() if c["item_id"] == item_id
+    )
+    request = read_sample(
+        samples_dir,
+        "ms-docs/contacts/updateitem_01_request_set_emailaddress1.xml",
+        {'Id="AAAtAA="': f'Id="{item_id}"', "EQAAABYi": change_key},
+    )
+
+    answer = post_soap(emulator_2016.url, request)
+
+    recorded = _recorded_answer(EXCHANGE_ONLINE, "UpdateItem")
+    assert response_messages(answer.root) == response_messages(recorded)
+    assert shape(answer.root) == shape(recorded)
