@@ -87,18 +87,22 @@ def _describe_run(run: dict[str, Any] | None, now: datetime) -> str:
 
 
 def _status_table(overviews: list[OperatorOverview], now: datetime) -> Table:
-    table = Table("Operator", "Sync", "Last success", "Last attempt", "In sync")
-    table.add_column("Failure")
+    # The address is the row's key: shorter columns wrap before it is cut.
+    widest = max(len(o.email) for o in overviews)
+    table = Table()
+    table.add_column("Operator", min_width=min(widest, 40), overflow="fold")
+    for title in ("Sync", "Last success", "Last attempt", "In sync", "Failure"):
+        table.add_column(title)
     table.add_column("Failing since")
     for overview in overviews:
         failure = overview.failure
         table.add_row(
             escape(overview.email),
             "on" if overview.enabled else "[dim]off[/]",
-            _when(overview.last_success_at, now),
-            _when(overview.last_attempt_at, now),
+            _age(overview.last_success_at, now),
+            _age(overview.last_attempt_at, now),
             str(overview.contacts_in_sync),
-            f"[red]{failure.title}[/] [dim]({failure.code})[/]" if failure else "",
+            f"[red]{failure.code}[/]" if failure else "",
             _since(failure, now) if failure else "",
         )
     return table
@@ -107,7 +111,7 @@ def _status_table(overviews: list[OperatorOverview], now: datetime) -> Table:
 def _since(failure: OpenFailure, now: datetime) -> str:
     emailed = ", emailed" if failure.emailed_at else ""
     attempts = "1 attempt" if failure.attempts == 1 else f"{failure.attempts} attempts"
-    return f"{_when(failure.since, now)}, {attempts}{emailed}"
+    return f"{_age(failure.since, now)}, {attempts}{emailed}"
 
 
 def _print_advice(console: Console, overviews: list[OperatorOverview]) -> None:
@@ -116,27 +120,34 @@ def _print_advice(console: Console, overviews: list[OperatorOverview]) -> None:
         return
     console.print("\nFailures:")
     for overview in failing:
-        console.print(f"  {overview.email}: {overview.failure.detail}", markup=False)
+        failure = overview.failure
+        console.print(
+            f"  {overview.email}: {failure.title}. {failure.detail}", markup=False
+        )
     console.print("What to do:")
     advice = {o.failure.code: o.failure.advice for o in failing}
     for code, text in advice.items():
         console.print(f"  {code}: {text}", markup=False)
 
 
-def _when(stamp: str | None, now: datetime) -> str:
+def _age(stamp: str | None, now: datetime) -> str:
+    # Recent times as an age, older ones as a date: a table cell stays short.
     if not stamp:
         return "never"
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     minutes = int((now - moment).total_seconds() // 60)
     if minutes < 1:
-        age = "just now"
-    elif minutes < 120:
-        age = f"{minutes} min ago"
-    elif minutes < 48 * 60:
-        age = f"{minutes // 60} h ago"
-    else:
-        age = f"{minutes // (24 * 60)} days ago"
-    return f"{moment:%Y-%m-%d %H:%M} UTC ({age})"
+        return "just now"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _when(stamp: str, now: datetime) -> str:
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return f"{moment:%Y-%m-%d %H:%M} UTC ({_age(stamp, now)})"
 
 
 @click.command()

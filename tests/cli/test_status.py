@@ -121,8 +121,11 @@ def test_status_table_shows_failure_title_and_advice(runner, config_path, db):
 
     assert result.exit_code == 0
     assert "The service account may not impersonate this mailbox" in result.stdout
-    assert "20 min ago), 1 attempt" in result.stdout
-    assert "ben@example.com: ImpersonationDeniedError: denied" in result.stdout
+    assert "20 min ago, 1 attempt" in result.stdout
+    assert (
+        "ben@example.com: The service account may not impersonate this mailbox. "
+        "ImpersonationDeniedError: denied"
+    ) in result.stdout
     assert (
         "impersonation-denied: Give the service account the ApplicationImpersonation"
         in result.stdout
