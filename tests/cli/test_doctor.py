@@ -168,6 +168,15 @@ def test_doctor_skip_rule_that_cannot_be_imported_fails_and_exits_3(runner, site
     assert ALICE not in _checks(result)
 
 
+def test_doctor_sync_switched_off_warns(runner, site):
+    site.rewrite("sync", contact_sync=False)
+
+    result = runner.invoke(cli, site.args("doctor", "--json"))
+
+    assert result.exit_code == 0
+    assert _checks(result)["sync switches"]["verdict"] == "warn"
+
+
 def test_doctor_unknown_operator_exits_2(runner, site):
     result = runner.invoke(cli, site.args("doctor", "--operator", "x@example.com"))
 
