@@ -36,7 +36,7 @@ def account(emulator):
     """An impersonating exchangelib account on a mailbox of five contacts."""
     from exsync.emulator.synthetic import make_contacts
 
-    emulator.add_contacts(MAILBOX, make_contacts(5, seed=3))
+    emulator.add_contacts(MAILBOX, make_contacts(5, seed=3, groups=1))
     build = BUILDS[emulator.profile.name]
     config = Configuration(
         service_endpoint=emulator.url,
@@ -49,9 +49,11 @@ def account(emulator):
     close_connections()
 
 
-def _exercise(account: Account, push_url: str) -> None:
+def _exercise(account: Account, push_url: str) -> list:
     folder = account.contacts
-    list(folder.sync_items(max_changes_returned=2, only_fields=FIELDS))
+    changes = list(folder.sync_items(max_changes_returned=2, only_fields=FIELDS))
+    # Every property exchangelib knows, the contact group included.
+    fetched = list(account.fetch(ids=[item for _, item in changes]))
     list(folder.filter(categories__contains="PegaSASync").only(*FIELDS))
     contact = Contact(
         folder=folder,
@@ -67,6 +69,7 @@ def _exercise(account: Account, push_url: str) -> None:
     contact.delete()
     subscription, _ = folder.subscribe_to_push(callback_url=push_url)
     folder.unsubscribe(subscription)
+    return fetched
 
 
 def test_exchangelib_calls_traffic_validates(
@@ -75,7 +78,7 @@ def test_exchangelib_calls_traffic_validates(
     url, bodies = push_listener
     emulator.journal.clear()
 
-    _exercise(account, url)
+    fetched = _exercise(account, url)
     bodies.get(timeout=10)
 
     operations = set(emulator.journal.operations())
@@ -83,6 +86,10 @@ def test_exchangelib_calls_traffic_validates(
         "GetFolder", "SyncFolderItems", "FindItem", "GetItem", "CreateItem",
         "UpdateItem", "DeleteItem", "Subscribe", "Unsubscribe",
     }  # fmt: skip
+    assert sorted({type(item).__name__ for item in fetched}) == [
+        "Contact",
+        "DistributionList",
+    ]
     assert traffic_violations() == []
 
 
