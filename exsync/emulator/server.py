@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +49,14 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, EwsHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Log a broken connection in one line instead of printing a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            log.debug("connection from %s ended: %s", client_address[0], error)
+        else:
+            log.error("error serving %s: %r", client_address[0], error)
 
     def close_connections(self) -> None:
         """Shut every open keep-alive connection, so clients see the stop."""
@@ -127,7 +136,12 @@ class EwsHandler(BaseHTTPRequestHandler):
             log.warning("refused a %d-byte request body", length)
             self._send(413, b"", close=True)
             return None
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            log.info("client closed the connection before sending the whole body")
+            self.close_connection = True
+            return None
+        return body
 
     def _read_chunked(self) -> bytes | None:
         parts, total = [], 0

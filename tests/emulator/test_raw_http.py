@@ -210,3 +210,14 @@ def test_get_folder_default_shape_has_recorded_elements(emulator):
         b"<t:TotalCount>0</t:TotalCount><t:ChildFolderCount>0</t:ChildFolderCount>"
         b"</t:ContactsFolder>"
     ) in body
+
+
+def test_client_vanishing_mid_body_leaves_no_traceback(emulator, capsys):
+    parts = urlsplit(emulator.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(
+            f"POST {parts.path} HTTP/1.1\r\nHost: x\r\nAuthorization: {BASIC}\r\n"
+            "Content-Length: 1000\r\n\r\n<s:Envel".encode()
+        )
+    status, _, _ = post(emulator, soap(GET_ROOT))
+    assert (status, "Traceback" in capsys.readouterr().err) == (200, False)
