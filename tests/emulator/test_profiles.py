@@ -89,3 +89,41 @@ def test_update_with_email_address4_is_schema_fault_like_sample(emulator):
         True,
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "api"),
+    [
+        ("Exchange2010", "Exchange2010_SP2"),
+        ("Exchange2013", "Exchange2013_SP1"),
+        ("Exchange2016", "Exchange2016"),
+    ],
+)
+def test_exchangelib_probes_profile_version_with_convert_id(version, api):
+    from conftest import PASSWORD, SERVICE, small_seed
+    from exchangelib import (
+        BASIC,
+        IMPERSONATION,
+        Account,
+        Configuration,
+        Credentials,
+        FailFast,
+    )
+    from exchangelib.protocol import close_connections
+
+    close_connections()
+    with Emulator(seed=small_seed(), version=version) as emu:
+        config = Configuration(
+            service_endpoint=emu.url,
+            credentials=Credentials(SERVICE, PASSWORD),
+            auth_type=BASIC,
+            retry_policy=FailFast(),
+        )
+        account = Account(
+            "alice@example.com",
+            config=config,
+            autodiscover=False,
+            access_type=IMPERSONATION,
+        )
+        assert (account.version.api_version, account.contacts.total_count) == (api, 2)
+    close_connections()
