@@ -175,3 +175,15 @@ def test_append_to_body_extends_notes(emulator):
     status, _, _ = raw.post(emulator, body)
     stored = {c["item_id"]: c for c in emulator.owner(ALICE).contacts()}
     assert (status, stored[item_id]["body"]) == (200, "one two")
+
+
+def test_update_item_stale_change_key_always_overwrite_applies(account):
+    contact = Contact(folder=account.contacts, display_name="Kim Lee")
+    contact.save()
+    stale = contact.changekey
+    contact.job_title = "CTO"
+    contact.save(update_fields=["job_title"])
+    contact._id = contact._id.__class__(contact.id, stale)
+    contact.job_title = "CEO"
+    contact.save(update_fields=["job_title"], conflict_resolution="AlwaysOverwrite")
+    assert account.contacts.get(id=contact.id).job_title == "CEO"
