@@ -75,6 +75,12 @@ class TrafficValidation:
             f"({checker.bytes_checked / 1e6:.1f} MB) validated in "
             f"{checker.seconds:.1f} s, {len(self.failures)} violations"
         )
+        for version in sorted({version for version, _ in checker.counts}):
+            kinds = ", ".join(
+                f"{checker.counts[(version, kind)]} {kind}s"
+                for kind in ("request", "response", "notification")
+            )
+            terminalreporter.write_line(f"  {version}: {kinds}")
         if self.failures:
             terminalreporter.section("EWS traffic violations", red=True)
             for failure in self.failures:

@@ -11,6 +11,7 @@ fault, an empty body, or a schema-validation error, as Exchange answers.
 import hashlib
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,7 @@ class TrafficChecker:
         self.violations: list[str] = []
         self.bytes_checked = 0
         self.seconds = 0.0
+        self.counts: Counter[tuple[str, str]] = Counter()
         self._verdicts: dict[tuple[str, str, bytes], list[str]] = {}
 
     def check_new(self, *, settle: bool) -> list[str]:
@@ -99,6 +101,7 @@ class TrafficChecker:
 
             found.extend(f"{name}: {error}" for error in errors)
             self.checked.add(name)
+            self.counts[(item.version, item.kind)] += 1
             self.bytes_checked += item.path.stat().st_size
 
         self.seconds += time.monotonic() - started
