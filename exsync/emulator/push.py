@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import ipaddress
 import itertools
 import logging
 import os
@@ -36,12 +37,21 @@ _EVENT_NAMES = {
     "Deleted": "DeletedEvent",
     "Moved": "MovedEvent",
 }
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _watermarks = itertools.count(1)
 
 
 def _watermark() -> str:
     return base64.b64encode(b"EXWM" + next(_watermarks).to_bytes(8, "big")).decode()
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (names are not resolved)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def is_watermark(text: str) -> bool:
@@ -108,7 +118,7 @@ class PushManager:
             raise ResponseError(
                 "ErrorInvalidPushSubscriptionUrl", "The push URL is invalid."
             )
-        if parts.hostname not in _LOOPBACK and not self.emulator.allow_remote_push:
+        if not is_loopback(parts.hostname) and not self.emulator.allow_remote_push:
             raise ResponseError(
                 "ErrorInvalidPushSubscriptionUrl",
                 "This emulator only delivers notifications to loopback addresses.",

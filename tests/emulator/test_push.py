@@ -248,3 +248,13 @@ def test_retry_is_not_hurried_by_new_events(fast_emulator):
         server.close()
     # The retry goes 30 s (0.05 s at this time scale) after the first try.
     assert waited >= 0.03
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [("127.0.0.5", True), ("::1", True), ("localhost", True), ("10.0.0.1", False)],
+)
+def test_push_url_host_must_be_loopback(host, allowed):
+    from exsync.emulator.push import is_loopback
+
+    assert is_loopback(host) is allowed
