@@ -85,16 +85,27 @@ class DemoSite:
         self.close()
 
     def close(self) -> None:
-        """Stop the emulator, restore the environment, remove the folder."""
-        if self.emulator is not None:
-            self.emulator.stop()
-            self.emulator = None
+        """Stop the emulator, restore the environment, remove the folder.
+
+        Each step runs even when an earlier one is interrupted (a second
+        Ctrl-C while the emulator stops must not leave the folder behind).
+        """
+        emulator, self.emulator = self.emulator, None
+        try:
+            if emulator is not None:
+                emulator.stop()
+        finally:
+            try:
+                self._restore_password()
+            finally:
+                if self.folder is not None and not self.keep:
+                    shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _restore_password(self) -> None:
         if self._saved_password is None:
             os.environ.pop(PASSWORD_ENV, None)
         else:
             os.environ[PASSWORD_ENV] = self._saved_password
-        if self.folder is not None and not self.keep:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _demo_config(url: str, folder: Path) -> Config:

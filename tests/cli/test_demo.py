@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -102,6 +103,25 @@ def test_demo_site_error_inside_stops_emulator_and_removes_folder(scratch):
     assert PASSWORD_ENV not in os.environ
 
 
+def test_demo_site_interrupted_while_stopping_still_removes_folder(
+    scratch, monkeypatch
+):
+    site = DemoSite().__enter__()
+    folder, stop = site.folder, site.emulator.stop
+
+    def stop_then_interrupt() -> None:
+        stop()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(site.emulator, "stop", stop_then_interrupt)
+
+    with pytest.raises(KeyboardInterrupt):
+        site.__exit__(None, None, None)
+
+    assert not folder.exists()
+    assert PASSWORD_ENV not in os.environ
+
+
 def test_demo_site_restores_a_password_variable_set_before(scratch, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "the admin's own")
 
@@ -126,4 +146,24 @@ def test_demo_as_real_process_finishes_in_seconds(tmp_path):
     assert finished.stderr == ""
     assert FIGURES.search(finished.stdout)
     assert time.monotonic() - started < 15
+    assert _demo_folders(tmp_path) == []
+
+
+@pytest.mark.parametrize("delay", [0.6, 0.9, 1.1, 1.3])
+def test_demo_interrupted_process_leaves_no_folder(tmp_path, delay):
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop(PASSWORD_ENV, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exsync", "demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode in (0, 130, -signal.SIGINT), stderr
     assert _demo_folders(tmp_path) == []
