@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -61,6 +62,13 @@ def test_demo_ignores_the_administrators_config(runner, scratch, monkeypatch):
 
     assert result.exit_code == 0, result.output
     assert not (scratch / "no-such-config.toml").exists()
+
+
+def test_demo_figures_are_the_ones_the_readme_shows(runner, scratch):
+    result = runner.invoke(cli, ["demo"])
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert FIGURES.search(result.stdout).group(0) in readme
 
 
 def test_demo_figures_match_the_kept_store(runner, scratch):
