@@ -126,7 +126,9 @@ class ExchangeClient:
             access_type=IMPERSONATION,
             default_timezone=UTC,
         )
-        return Mailbox(account, deadline=deadline)
+        return Mailbox(
+            account, deadline=deadline, timeout=self._settings.timeout_seconds
+        )
 
     def close(self) -> None:
         """Close the pooled connections (exchangelib caches them per endpoint)."""
@@ -158,9 +160,16 @@ class ExchangeClient:
 class Mailbox:
     """One mailbox's Contacts folder, read through SyncFolderItems."""
 
-    def __init__(self, account: Account, *, deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        account: Account,
+        *,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self._account = account
         self._deadline = deadline
+        self._timeout = timeout  # seconds per request
         self._folder = DistinguishedFolderId(
             id="contacts",
             mailbox=EwsMailbox(email_address=account.primary_smtp_address),
@@ -202,7 +211,7 @@ class Mailbox:
         return MailboxCheck(reachable=True, contacts=contacts, in_category=matching)
 
     def _request_page(self, state: str | None, batch_size: int) -> Page:
-        service = SyncFolderItems(account=self._account)
+        service = SyncFolderItems(account=self._account, timeout=self._timeout)
         entries = service.call(
             folder=self._folder,
             shape="IdOnly",
@@ -227,7 +236,7 @@ class Mailbox:
         )
 
     def _request_items(self, ids: list[ItemId]) -> list[dict[str, Any] | None]:
-        service = GetItem(account=self._account, chunk_size=100)
+        service = GetItem(account=self._account, chunk_size=100, timeout=self._timeout)
         results = []
         for item in service.call(
             items=ids,

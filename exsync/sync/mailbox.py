@@ -139,8 +139,10 @@ class _Walker:
         sweep = page.last and walking
         phase = "incremental" if sweep or not walking else position.phase
         target = PageTarget(self._operator_id, position.walk, phase, sweep)
-        report.counters.update(
-            commit_page(
+        after = _Position(page.state, phase, position.walk)
+        idle = not page.changes and not sweep and after == position
+        if not idle:  # an idle mailbox's page has nothing to store
+            counters = commit_page(
                 self._db,
                 target,
                 page,
@@ -150,10 +152,9 @@ class _Walker:
                 dry_run=self._dry_run,
                 seen=self._seen,
             )
-        )
+            report.counters.update(counters)
         report.pages += 1
-        self.position = _Position(page.state, phase, position.walk)
-        self.finished = page.last
+        self.position, self.finished = after, page.last
         return True
 
 

@@ -142,3 +142,14 @@ def test_run_sync_crm_contact_deleted_elsewhere_is_not_recreated(emulator, confi
     run_sync(config, operator=ALICE)
 
     assert len(crm_rows(db)) == 3
+
+
+def test_run_sync_idle_mailbox_writes_no_page(emulator, config, db):
+    _synced_mailbox(emulator, config)
+    query = "SELECT state, updated_at FROM sync_state WHERE operator_id = 'op-alice'"
+    before = db.execute(query).fetchone()
+
+    report = run_sync(config, operator=ALICE)
+
+    assert report.mailboxes[0].pages == 1
+    assert db.execute(query).fetchone() == before
