@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 EWS_PATH = "/ews/exchange.asmx"
 CONTROL_PREFIX = "/emulator/v1/"
 _MUTATING = ("CreateItem", "UpdateItem", "DeleteItem")
+_OPERATION = re.compile(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)")
 _CODE = re.compile(rb":ResponseCode[^>]*>\s*(\w+)")
 
 
@@ -184,6 +185,7 @@ class EwsHandler(BaseHTTPRequestHandler):
         if delay is not None:
             time.sleep(delay.options["seconds"])
         if faults.take("drop_connection") is not None:
+            exchange["status"] = 0
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return True
@@ -194,6 +196,7 @@ class EwsHandler(BaseHTTPRequestHandler):
                 headers["Retry-After"] = str(rule.options["retry_after"])
             if rule.options["status"] == 401:
                 headers["WWW-Authenticate"] = CHALLENGE_HEADERS[0]
+            exchange["status"] = rule.options["status"]
             self._answer(exchange, rule.options["status"], b"", headers)
             return True
         return False
@@ -221,12 +224,15 @@ class EwsHandler(BaseHTTPRequestHandler):
         exchange = {"seq": next_sequence(), "version": profile.name}
         dump_traffic("request", profile.name, data, exchange["seq"])
         if self._http_faults(exchange):
+            self._record_refusal(data, exchange, started)
             return
         try:
             account = authenticate(
                 self.headers.get("Authorization"), self.auth_state, emulator.directory
             )
         except Challenge as challenge:
+            exchange["status"] = 401
+            self._record_refusal(data, exchange, started)
             self._challenge(exchange, challenge.token)
             return
         operation, mailbox_address, status = "Unknown", None, 200
@@ -261,6 +267,17 @@ class EwsHandler(BaseHTTPRequestHandler):
         self._answer(
             exchange, status, payload, {"Content-Type": "text/xml; charset=utf-8"}
         )
+
+    def _record_refusal(self, data: bytes, exchange: dict, started: float) -> None:
+        # Requests refused at the HTTP level are journaled too, so tests can
+        # count a client's retries; status 0 means the connection was dropped.
+        match = _OPERATION.search(data, 0, 8192)
+        operation = match.group(1).decode() if match else "Unknown"
+        elapsed = time.perf_counter() - started
+        entry = JournalEntry(
+            operation, None, len(data), 0, exchange["status"], elapsed, "HTTP"
+        )
+        self.server.emulator.journal.record(entry)
 
     def _dispatch(self, request, account) -> tuple[str, str | None]:
         emulator = self.server.emulator

@@ -73,3 +73,16 @@ def test_fault_count_expires(emulator):
     emulator.faults.server_busy(count=1)
     assert emulator.faults.take("server_busy", "GetFolder", ALICE) is not None
     assert emulator.faults.take("server_busy", "GetFolder", ALICE) is None
+
+
+def test_http_fault_is_journaled_with_its_status(emulator):
+    account = make_account(emulator)
+    emulator.faults.http_status(503, retry_after=1)
+    with pytest.raises((ErrorServerBusy, TransportError)):
+        account.contacts.total_count  # noqa: B018 - the lookup is the test
+    first = emulator.journal[0]
+    assert (first.operation, first.status, first.response_code) == (
+        "GetFolder",
+        503,
+        "HTTP",
+    )
