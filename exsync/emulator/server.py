@@ -231,8 +231,7 @@ class EwsHandler(BaseHTTPRequestHandler):
                 self.headers.get("Authorization"), self.auth_state, emulator.directory
             )
         except Challenge as challenge:
-            exchange["status"] = 401
-            self._record_refusal(data, exchange, started)
+            # Not journaled: an NTLM handshake answers 401 as a matter of course.
             self._challenge(exchange, challenge.token)
             return
         operation, mailbox_address, status = "Unknown", None, 200
@@ -269,8 +268,8 @@ class EwsHandler(BaseHTTPRequestHandler):
         )
 
     def _record_refusal(self, data: bytes, exchange: dict, started: float) -> None:
-        # Requests refused at the HTTP level are journaled too, so tests can
-        # count a client's retries; status 0 means the connection was dropped.
+        # Requests refused by an injected HTTP fault are journaled too, so
+        # tests can count a client's retries; status 0 is a dropped connection.
         match = _OPERATION.search(data, 0, 8192)
         operation = match.group(1).decode() if match else "Unknown"
         elapsed = time.perf_counter() - started
