@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -43,7 +43,6 @@ class Call:
     account: Account
     mailbox: Mailbox
     emulator: Any = None
-    extra: dict = field(default_factory=dict)
 
     def child(self, name: str) -> etree._Element | None:
         """The operation's child element in the messages namespace."""

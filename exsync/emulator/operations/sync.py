@@ -98,7 +98,6 @@ def sync_folder_items(call: Call) -> str:
         f"<m:IncludesLastItemInRange>{render_bool(complete)}</m:IncludesLastItemInRange>"
         f"<m:Changes>{''.join(changes)}</m:Changes>"
     )
-    call.extra["changes"] = len(changes)
     return response_body(
         "SyncFolderItems", [success_message("SyncFolderItems", content)]
     )
