@@ -147,6 +147,16 @@ def test_sync_one_dropped_connection_is_retried_without_failure(
     assert _open_failures(db) == {}
 
 
+def test_sync_server_too_slow_records_unreachable(seeded, config, db):
+    seeded.faults.latency(seconds=3)
+    config = replace(config, exchange=replace(config.exchange, timeout_seconds=1))
+
+    report = run_sync(config, operator=ALICE, deadline=time.monotonic() + 2)
+
+    assert _open_failures(db) == {"op-alice": "exchange-unreachable"}
+    assert report.exit_code == 5
+
+
 def test_sync_server_busy_beyond_the_slot_records_throttled_and_exits_1(
     runner, seeded, config, db, tmp_path
 ):
