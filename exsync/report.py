@@ -94,6 +94,7 @@ class RunReport:
 
     @property
     def failed(self) -> list[MailboxReport]:
+        """The mailboxes that failed (the safety stop included)."""
         return [m for m in self.mailboxes if m.outcome == "failed"]
 
     @property

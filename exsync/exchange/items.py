@@ -63,6 +63,7 @@ class Page:
 
 
 def change_from_entry(kind: str, item: Any) -> Change | None:
+    """The :class:`Change` for one SyncFolderItems entry; None for read flags."""
     if kind == SyncFolderItems.DELETE:
         return Change(kind="delete", item_id=item.id)
     if kind == SyncFolderItems.READ_FLAG_CHANGE:
@@ -83,6 +84,7 @@ def change_from_entry(kind: str, item: Any) -> Change | None:
 
 
 def contact_dict(item: Any) -> dict[str, Any] | None:
+    """An exchangelib Contact's mapped fields as a plain dict; None otherwise."""
     if not isinstance(item, Contact):
         return None
     body = item.body

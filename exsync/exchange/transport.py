@@ -136,6 +136,7 @@ class _NoVerifyAdapter(_ExsyncAdapter, NoVerifyHTTPAdapter):
 
 
 def adapter_class(verify_tls: bool, bulk_read: bool) -> type:
+    """The HTTP adapter class for exchangelib's sessions with these choices."""
     base = _ExsyncAdapter if verify_tls else _NoVerifyAdapter
     return type(base.__name__, (base,), {"bulk_read": bulk_read})
 
@@ -172,6 +173,12 @@ def _retry_after_seconds(response: Any) -> float | None:
 
 
 def translate_errors(request: Callable[[], _T]) -> _T:
+    """Run ``request``; raise its exchangelib error as an exsync one.
+
+    Transient errors come out as :class:`_Retryable`, for
+    :func:`call_with_retry`; errors exsync has no better word for pass
+    through unchanged, for :func:`exsync.failures.classify`.
+    """
     try:
         return request()
     except ews_errors.ErrorInvalidSyncStateData as error:
