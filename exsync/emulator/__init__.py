@@ -62,6 +62,8 @@ class Emulator:
         self.state_file = Path(state_file) if state_file else None
         self.time_scale = float(time_scale)
         self.allow_remote_push = allow_remote_push
+        # Seconds a request may take to arrive once its first byte is in.
+        self.request_timeout = 30.0
         self.journal = Journal()
         self.faults = Faults(self)
         self.control = Control(self)

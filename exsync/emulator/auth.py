@@ -57,9 +57,16 @@ def authenticate(header: str | None, state: AuthState, directory: Directory) -> 
 
 def _basic(value: str, directory: Directory) -> Account:
     try:
-        username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
         raise Challenge() from None
+    # Clients differ: curl sends UTF-8, python-requests (so exchangelib)
+    # Latin-1, and IIS accepts both for the accounts it knows.
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    username, _, password = text.partition(":")
     account = directory.find_account(username)
     if account is None or not hmac.compare_digest(
         account.password.encode(), password.encode()

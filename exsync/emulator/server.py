@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import socket
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from exsync.emulator.auth import CHALLENGE_HEADERS, AuthState, Challenge, authenticate
+from exsync.emulator.deadline import DeadlineReader
 from exsync.emulator.journal import JournalEntry
 from exsync.emulator.operations import OPERATIONS
 from exsync.emulator.operations.common import Call
@@ -76,12 +78,15 @@ class EwsHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Microsoft-IIS/10.0"
     sys_version = ""
-    # IIS closes idle keep-alive connections after two minutes.
+    # IIS closes idle keep-alive connections after two minutes; the same
+    # bound applies to each write of an answer.
     timeout = 120
 
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = DeadlineReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self.reader)
         self.auth_state = AuthState()
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
@@ -91,8 +96,35 @@ class EwsHandler(BaseHTTPRequestHandler):
             self.server.connections.discard(self.connection)
         super().finish()
 
+    def handle_one_request(self) -> None:
+        self.reader.expect_request(self.timeout, self.server.emulator.request_timeout)
+        super().handle_one_request()
+
     def log_message(self, format: str, *args) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+    def log_error(self, format: str, *args) -> None:
+        # Timeouts and malformed request lines land here; one line each.
+        log.info("%s %s", self.address_string(), format % args)
+
+    def do_HEAD(self) -> None:
+        self._refuse_method()
+
+    def do_PUT(self) -> None:
+        self._refuse_method()
+
+    def do_PATCH(self) -> None:
+        self._refuse_method()
+
+    def do_OPTIONS(self) -> None:
+        if self.path.split("?", 1)[0].lower() == EWS_PATH:
+            self._send(200, b"", {"Allow": "OPTIONS, POST"})
+        else:
+            self._refuse_method()
+
+    def _refuse_method(self) -> None:
+        # The body of a refused request is never read: close after answering.
+        self._send(405, b"", {"Allow": "POST"}, close=True)
 
     def do_GET(self) -> None:
         if self.path.startswith(CONTROL_PREFIX):
@@ -133,6 +165,10 @@ class EwsHandler(BaseHTTPRequestHandler):
         except ValueError:
             self._send(400, b"", close=True)
             return None
+        if length < 0:
+            log.info("refused a negative Content-Length")
+            self._send(400, b"", close=True)
+            return None
         if length > MAX_BODY_BYTES:
             log.warning("refused a %d-byte request body", length)
             self._send(413, b"", close=True)
@@ -168,6 +204,7 @@ class EwsHandler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, headers: dict | None = None, close=False
     ) -> None:
+        self.reader.request_read()
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -207,6 +244,7 @@ class EwsHandler(BaseHTTPRequestHandler):
 
     def _challenge(self, exchange: dict, token: str | None) -> None:
         dump_traffic("response", exchange["version"], b"", exchange["seq"])
+        self.reader.request_read()
         self.send_response(401)
         for value in [token] if token else CHALLENGE_HEADERS:
             self.send_header("WWW-Authenticate", value)

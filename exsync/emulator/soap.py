@@ -107,6 +107,10 @@ def parse_request(data: bytes) -> Request:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         raise schema_error(str(error)) from None
+    # The byte check above only looks at the start; a DOCTYPE can follow a
+    # long comment. The parser loaded nothing, but Exchange refuses any DTD.
+    if root.getroottree().docinfo.doctype:
+        raise schema_error("DTD is prohibited in this XML document.")
     if (
         etree.QName(root).localname == "Envelope"
         and root.tag != f"{{{SOAP_NS}}}Envelope"
@@ -120,9 +124,18 @@ def parse_request(data: bytes) -> Request:
         raise schema_error(f"The root element {root.tag!r} is not a SOAP envelope.")
     header = root.find(f"{{{SOAP_NS}}}Header")
     body = root.find(f"{{{SOAP_NS}}}Body")
-    if body is None or len(body) == 0:
+    elements = (
+        [child for child in body if isinstance(child.tag, str)]
+        if (body is not None)
+        else []
+    )
+    if not elements:
         raise schema_error("The SOAP body is missing or empty.")
-    operation = body[0]
+    if len(elements) > 1:
+        raise schema_error(
+            "The SOAP body holds more than one operation; EWS takes exactly one."
+        )
+    operation = elements[0]
     if not isinstance(operation.tag, str) or not operation.tag.startswith(
         f"{{{M_NS}}}"
     ):
