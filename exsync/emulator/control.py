@@ -24,12 +24,15 @@ read_events_failed; options are the keyword arguments of the matching
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import unquote
 
 from exsync.emulator.seed import SeedError
 from exsync.emulator.soap import ResponseError
+
+log = logging.getLogger(__name__)
 
 _FAULTS = (
     "server_busy",
@@ -57,11 +60,11 @@ class Control:
     def handle(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         """Serve one request; returns (status, JSON bytes)."""
         try:
-            payload = json.loads(body) if body.strip() else {}
+            payload = _payload(body)
             parts = [unquote(p) for p in path.split("?", 1)[0].strip("/").split("/")]
             result = self._route(method, parts, payload)
             return 200, json.dumps(result, ensure_ascii=False).encode()
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             return 400, _error(f"invalid JSON: {error}")
         except ControlError as error:
             return error.status, _error(str(error))
@@ -71,6 +74,9 @@ class Control:
             return 404, _error(f"no such mailbox: {error.args[0]}")
         except ResponseError as error:
             return 404, _error(error.code)
+        except Exception:  # noqa: BLE001 - the server must answer and live on
+            log.exception("control request %s /%s failed", method, path)
+            return 500, _error("internal error; see the emulator's log")
 
     def _route(self, method: str, parts: list[str], payload: dict):
         emulator = self.emulator
@@ -79,7 +85,8 @@ class Control:
                 with emulator.directory.lock:
                     return sorted(emulator.directory.mailboxes)
             if method == "POST":
-                return {"address": emulator.add_mailbox(payload["address"]).address}
+                address = _field(payload, "address", str)
+                return {"address": emulator.add_mailbox(address).address}
         if parts[:1] == ["mailboxes"] and len(parts) >= 3:
             return self._mailbox(method, parts[1], parts[2:], payload)
         if parts[:1] == ["faults"]:
@@ -115,18 +122,34 @@ class Control:
                 return {}
         if rest[:1] == ["contacts"] and len(rest) == 3 and method == "POST":
             if rest[2] == "categories":
-                return {
-                    "change_key": owner.set_categories(rest[1], payload["categories"])
-                }
+                categories = _field(payload, "categories", list)
+                if not all(isinstance(c, str) for c in categories):
+                    raise ControlError(400, "categories must be a list of strings")
+                return {"change_key": owner.set_categories(rest[1], categories)}
             if rest[2] == "private":
-                return {
-                    "change_key": owner.set_private(
-                        rest[1], payload.get("private", True)
-                    )
-                }
+                private = payload.get("private", True)
+                if not isinstance(private, bool):
+                    raise ControlError(400, "private must be true or false")
+                return {"change_key": owner.set_private(rest[1], private)}
         raise ControlError(
             404, f"no route for {method} mailboxes/{address}/{'/'.join(rest)}"
         )
+
+
+def _payload(body: bytes) -> dict:
+    """The JSON object a request carries ({} for none)."""
+    payload = json.loads(body) if body.strip() else {}
+    if not isinstance(payload, dict):
+        raise ControlError(400, "the request body must be a JSON object")
+    return payload
+
+
+def _field(payload: dict, name: str, kind: type):
+    """A required member of the request object, of the given JSON type."""
+    value = payload.get(name)
+    if not isinstance(value, kind):
+        raise ControlError(400, f"{name} must be a {kind.__name__}, not {value!r}")
+    return value
 
 
 def _error(message: str) -> bytes:

@@ -6,6 +6,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+# Longer than any client's request timeout: more latency is a hang, not a test.
+MAX_LATENCY_SECONDS = 60.0
+
 
 @dataclass
 class FaultRule:
@@ -33,6 +36,8 @@ class Faults:
         self._emulator = emulator
 
     def _arm(self, rule: FaultRule) -> FaultRule:
+        if rule.count is not None:
+            _check_number("count", rule.count, 1, None, integer=True)
         rule.owner = self
         with self._lock:
             self._rules.append(rule)
@@ -62,7 +67,11 @@ class Faults:
         operation: str | None = None,
         mailbox: str | None = None,
     ) -> FaultRule:
-        """Answer ErrorServerBusy, as a SOAP fault or as a response code."""
+        """Answer ErrorServerBusy, as a SOAP fault or as a response code.
+
+        Raises ValueError for a negative or non-integer back-off.
+        """
+        _check_number("back_off_ms", back_off_ms, 0, None, integer=True)
         options = {"back_off_ms": back_off_ms, "as_fault": as_fault}
         mailbox = mailbox.lower() if mailbox else None
         return self._arm(FaultRule("server_busy", count, operation, mailbox, options))
@@ -70,7 +79,13 @@ class Faults:
     def http_status(
         self, status: int, retry_after: int | None = None, count: int | None = 1
     ) -> FaultRule:
-        """Answer with a bare HTTP status (401, 500, 503...)."""
+        """Answer with a bare HTTP status (401, 500, 503...).
+
+        Raises ValueError for a status outside 400-599 or a bad Retry-After.
+        """
+        _check_number("status", status, 400, 599, integer=True)
+        if retry_after is not None:
+            _check_number("retry_after", retry_after, 0, None, integer=True)
         options = {"status": status, "retry_after": retry_after}
         return self._arm(FaultRule("http_status", count, options=options))
 
@@ -79,7 +94,11 @@ class Faults:
         return self._arm(FaultRule("drop_connection", count))
 
     def latency(self, seconds: float = 0.02) -> FaultRule:
-        """Delay every request by ``seconds`` until removed."""
+        """Delay every request by ``seconds`` until removed.
+
+        Raises ValueError outside 0 to MAX_LATENCY_SECONDS.
+        """
+        _check_number("seconds", seconds, 0, MAX_LATENCY_SECONDS, integer=False)
         return self._arm(FaultRule("latency", None, options={"seconds": seconds}))
 
     def invalidate_sync_states(self, mailbox: str) -> FaultRule:
@@ -113,3 +132,13 @@ class Faults:
                         self._rules.remove(rule)
                 return rule
         return None
+
+
+def _check_number(name, value, low, high, *, integer: bool) -> None:
+    """Refuse an option that would break the server rather than the client."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    if value < low or (high is not None and value > high):
+        top = "" if high is None else f" and {high}"
+        raise ValueError(f"{name} must be between {low}{top}, not {value!r}")
