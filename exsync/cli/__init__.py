@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from exsync import __version__
 from exsync.errors import ConfigError, ExitCode, ExsyncError
@@ -59,12 +60,13 @@ def _stderr() -> Console:
 
 def show_error(error: ExsyncError) -> None:
     """Print an :class:`ExsyncError` as people should see it, on stderr."""
+    # Messages quote what people typed and what files hold: never markup.
     console = _stderr()
-    console.print(f"[bold red]Error:[/] {error.message}", markup=True)
+    console.print(Text.assemble(("Error:", "bold red"), " ", error.message))
     for problem in getattr(error, "problems", []):
         console.print(f"  - {problem}", markup=False)
     if error.hint:
-        console.print(f"[dim]Hint:[/] {error.hint}", markup=True)
+        console.print(Text.assemble(("Hint:", "dim"), " ", error.hint))
 
 
 class ExsyncGroup(click.Group):
@@ -89,14 +91,12 @@ class ExsyncGroup(click.Group):
         except Exception as error:  # noqa: BLE001 - the last resort is the point
             if _verbosity(ctx) > 0:
                 traceback.print_exc()
-            _stderr().print(
-                f"[bold red]Error:[/] unexpected {type(error).__name__}: {error}",
-                markup=True,
-            )
-            _stderr().print(
-                "[dim]Hint:[/] this is a bug in exsync; run again with --verbose "
-                "for the traceback and report it.",
-                markup=True,
+            show_error(
+                ExsyncError(
+                    f"unexpected {type(error).__name__}: {error}",
+                    hint="this is a bug in exsync; run again with --verbose "
+                    "for the traceback and report it.",
+                )
             )
             ctx.exit(int(ExitCode.BUG))
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from exsync.cli import AppContext, config_option, pass_app, verbosity_options
 from exsync.cli.context import load_app_config, open_app_store
@@ -25,8 +27,18 @@ from exsync.store.operators import (
 from exsync.validation import InvalidValue, parse_address
 
 
+# C0 and C1 control characters, tab and line breaks aside: a name holding
+# an escape sequence must not be able to drive the administrator's terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _stdout() -> Console:
     return Console(highlight=False, soft_wrap=True)
+
+
+def _shown(value: str) -> Text:
+    """Return stored text for a table cell: never markup, no control codes."""
+    return Text(_CONTROL.sub("\ufffd", value))
 
 
 def _operator_dict(operator: Operator) -> dict:
@@ -79,9 +91,10 @@ def enable_operator(
     elif not app.quiet:
         state = "on" if operator.contact_sync else "off"
         _stdout().print(
-            f"Operator {operator.id} <{operator.email}> {outcome}; "
-            f"contact sync {state}.",
-            markup=False,
+            _shown(
+                f"Operator {operator.id} <{operator.email}> {outcome}; "
+                f"contact sync {state}."
+            ),
         )
 
 
@@ -106,7 +119,9 @@ def operators(ctx: click.Context, app: AppContext, as_json: bool) -> None:
     table = Table("id", "name", "email", "contact sync")
     for operator in found:
         sync = "yes" if operator.contact_sync else "no"
-        table.add_row(operator.id, operator.name, operator.email, sync)
+        table.add_row(
+            _shown(operator.id), _shown(operator.name), _shown(operator.email), sync
+        )
     _stdout().print(table)
     if not app.quiet:
         _stdout().print(f"{len(found)} operator{'' if len(found) == 1 else 's'}.")
@@ -143,7 +158,7 @@ def show_operator(app: AppContext, email: str, as_json: bool) -> None:
         ("created", operator.created_at),
         ("updated", operator.updated_at),
     ):
-        table.add_row(label, value)
+        table.add_row(label, _shown(value))
     _stdout().print(table)
 
 

@@ -83,3 +83,19 @@ def test_invalid_config_lists_problems_exit_3(runner, tmp_path):
         "  - sync.slot_minutes: 20 is not allowed; use one of 15, 30\n"
         "Hint: fix the keys named above; config.example.toml explains each.\n"
     )
+
+
+def test_exsync_error_message_with_brackets_printed_as_text(runner):
+    group = group_raising(StoreError("no operator [/] or [bold]x", hint="see [red]"))
+
+    result = runner.invoke(group, ["fail"])
+
+    assert result.exit_code == 6
+    assert result.stderr == "Error: no operator [/] or [bold]x\nHint: see [red]\n"
+
+
+def test_unexpected_error_with_brackets_is_bug_exit_70(runner):
+    result = runner.invoke(group_raising(ValueError("tag [/] here")), ["fail"])
+
+    assert result.exit_code == 70
+    assert result.stderr.startswith("Error: unexpected ValueError: tag [/] here\n")

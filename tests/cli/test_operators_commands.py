@@ -170,3 +170,40 @@ def test_import_operators_cp1252_file_warns_and_stores_name(runner, config, tmp_
     )
     shown = invoke(runner, config, "operators", "show", "rene@example.com", "--json")
     assert json.loads(shown.stdout)["name"] == "René Müller"
+
+
+def test_operators_name_with_markup_printed_as_text(runner, config):
+    invoke(runner, config, "enable-operator", "ann@example.com", "--name", "[/]Ann")
+
+    result = invoke(runner, config, "operators")
+
+    assert result.exit_code == 0
+    assert "[/]Ann" in result.stdout
+
+
+def test_operators_show_name_with_markup_printed_as_text(runner, config):
+    invoke(runner, config, "enable-operator", "ann@example.com", "--name", "[b]Ann[/]")
+
+    result = invoke(runner, config, "operators", "show", "ann@example.com")
+
+    assert result.exit_code == 0
+    assert "[b]Ann[/]" in result.stdout
+
+
+def test_operators_show_name_with_escape_code_shown_harmless(runner, config):
+    invoke(runner, config, "enable-operator", "ann@example.com", "--name", "A\x1b[2Jn")
+
+    result = invoke(runner, config, "operators", "show", "ann@example.com")
+
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout
+    assert "A\ufffd[2Jn" in result.stdout
+
+
+def test_operators_show_unknown_with_brackets_names_it_exit_1(runner, config):
+    result = invoke(runner, config, "operators", "show", "[bold]x@example.com")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: there is no operator with the address [bold]x@example.com\n"
+    )
