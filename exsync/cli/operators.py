@@ -26,7 +26,6 @@ from exsync.store.operators import (
 )
 from exsync.validation import InvalidValue, parse_address
 
-
 # C0 and C1 control characters, tab and line breaks aside: a name holding
 # an escape sequence must not be able to drive the administrator's terminal.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
