@@ -31,16 +31,21 @@ def exsync_writes(db: Database) -> Iterator[Database]:
 
     Opens a transaction unless one is already open (then it joins it and
     leaves committing to its owner), sets ``change_origin`` to 'exsync' and
-    resets it before the end, so writes by other programs after the block
-    are theirs again. An exception rolls back a transaction opened here.
+    puts back what it was before the end, however the block ends: a nested
+    block leaves the outer one's writes marked, and a joined transaction
+    that is committed after a failed block leaves later writes by other
+    programs theirs. An exception rolls back a transaction opened here.
     """
     owner = not db.conn.in_transaction
     if owner:
         db.execute("BEGIN IMMEDIATE")
     try:
+        before = db.execute("SELECT origin FROM change_origin WHERE id = 1").fetchone()
         db.execute("UPDATE change_origin SET origin = 'exsync' WHERE id = 1")
-        yield db
-        db.execute("UPDATE change_origin SET origin = NULL WHERE id = 1")
+        try:
+            yield db
+        finally:
+            db.execute("UPDATE change_origin SET origin = ? WHERE id = 1", [before[0]])
     except BaseException:
         if owner:
             db.execute("ROLLBACK")

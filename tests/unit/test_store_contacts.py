@@ -123,3 +123,24 @@ def test_find_contacts_by_name_matches_name_and_company(db):
         contact_id
     ]
     assert find_contacts_by_name(db, "Ada Byron", "Other Co") == []
+
+
+def test_exsync_writes_nested_block_keeps_outer_writes_marked(db):
+    with exsync_writes(db):
+        with exsync_writes(db):
+            insert_contact(db, {"display_name": "Inner"})
+        insert_contact(db, {"display_name": "After the inner block"})
+
+    assert origins(db) == ["exsync", "exsync"]
+
+
+def test_exsync_writes_failing_joined_block_unmarks_later_writes(db):
+    db.execute("BEGIN")
+    with pytest.raises(RuntimeError):
+        with exsync_writes(db):
+            raise RuntimeError("a failed step the caller recovers from")
+    db.execute("COMMIT")
+
+    insert_contact(db, {"display_name": "Written by the CRM"})
+
+    assert origins(db) == [None]
