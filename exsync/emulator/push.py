@@ -89,6 +89,9 @@ class PushManager:
         self.subscriptions: dict[str, Subscription] = {}
         self._lock = threading.Lock()
         self._running = False
+        # Seconds a listener has to answer one notification; a silent one
+        # counts as a failed delivery and the retry rule applies.
+        self.delivery_timeout = 10.0
 
     def start(self) -> None:
         """Allow delivery threads to run."""
@@ -113,7 +116,14 @@ class PushManager:
 
         Raises ResponseError for a URL the emulator may not call.
         """
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            # Reading the port checks it: a name or a number past 65535 fails.
+            parts.port  # noqa: B018
+        except ValueError:
+            raise ResponseError(
+                "ErrorInvalidPushSubscriptionUrl", "The push URL is invalid."
+            ) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ResponseError(
                 "ErrorInvalidPushSubscriptionUrl", "The push URL is invalid."
@@ -270,7 +280,9 @@ class PushManager:
         )
         dump_traffic("notification", self.emulator.profile.name, body)
         subscription.deliveries += 1
-        connection = connection_class(parts.hostname, parts.port, timeout=10)
+        connection = connection_class(
+            parts.hostname, parts.port, timeout=self.delivery_timeout
+        )
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
