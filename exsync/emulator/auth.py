@@ -13,6 +13,7 @@ import binascii
 import hmac
 import logging
 import os
+import struct
 
 from exsync.emulator.directory import Account, Directory
 
@@ -113,15 +114,20 @@ def _ntlm(scheme: str, value: str, state: AuthState, directory: Directory) -> Ac
         )
         raise Challenge(f"{label} {base64.b64encode(challenge.pack()).decode()}")
     if message_type == 3 and state.server_challenge is not None:
-        message = Authenticate.unpack(token)
-        account = directory.find_account(message.user_name or "")
         server_challenge, state.server_challenge = state.server_challenge, None
+        try:
+            message = Authenticate.unpack(token)
+            user = message.user_name or ""
+            domain = message.domain_name or ""
+            response = message.nt_challenge_response or b""
+        except (ValueError, IndexError, struct.error):
+            # Fields are decoded lazily: a forged length or bad UTF-16 fails
+            # here, and counts as a failed login, not a broken connection.
+            log.info("NTLM authentication failed: malformed Type 3 message")
+            raise Challenge() from None
+        account = directory.find_account(user)
         if account is not None and verify_ntlmv2(
-            account,
-            message.user_name or "",
-            message.domain_name or "",
-            server_challenge,
-            message.nt_challenge_response or b"",
+            account, user, domain, server_challenge, response
         ):
             state.account = account
             return account
