@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 
-# Deliberately plain: one "@", no spaces or list separators, a dot in the
-# domain. Exchange itself decides whether the mailbox exists.
-_ADDRESS = re.compile(r"^[^@\s<>;,\"]+@[^@\s<>;,\"]+\.[^@\s<>;,\".]+$")
+# Deliberately plain: one "@", no spaces, control characters or list
+# separators, a dot in the domain. Exchange itself decides whether the
+# mailbox exists.
+_ADDRESS = re.compile(
+    r"^[^@\s<>;,\"\x00-\x1f\x7f-\x9f]+@[^@\s<>;,\"\x00-\x1f\x7f-\x9f]+"
+    r"\.[^@\s<>;,\".\x00-\x1f\x7f-\x9f]+$"
+)
 _NAMED = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>$")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 

@@ -68,7 +68,12 @@ _ALIAS_TO_COLUMN = {
     alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases
 }
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CHUNK = 1 << 18
+# No operators record comes near this; a file that does is not one, and
+# reading it whole would hold one Python string per cell.
+MAX_RECORD_CHARS = 1 << 20
+_LISTED_UNUSED = 3
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,9 @@ class OperatorsFile:
         encoding = self.encoding = self.encoding or self._detect_encoding()
         try:
             with self.path.open(encoding=encoding, newline="", errors="strict") as f:
-                delimiter = self.delimiter = self._choose_delimiter(f.readline())
+                delimiter = self.delimiter = self._choose_delimiter(_first_line(f))
                 f.seek(0)
-                yield from self._read(csv.reader(f, delimiter=delimiter, strict=False))
+                yield from self._read(_Lines(f), delimiter)
         except OSError as error:
             raise InputError(f"cannot read {self.path}: {error.strerror}") from None
         except UnicodeDecodeError as error:
@@ -167,10 +172,24 @@ class OperatorsFile:
         best = max(counts, key=lambda mark: counts[mark])
         return best if counts[best] else ","
 
-    def _read(self, reader) -> Iterator[OperatorRow | RowProblem]:
+    def _read(
+        self, lines: _Lines, delimiter: str
+    ) -> Iterator[OperatorRow | RowProblem]:
+        reader = csv.reader(lines, delimiter=delimiter, strict=False)
         columns = None
         record = 0
-        for cells in reader:
+        while True:
+            start = lines.start_record()
+            try:
+                cells = next(reader, None)
+            except _RecordTooLong:
+                where = f"record {record + 1}" if columns else "the header"
+                raise InputError(
+                    f"{self.path}: {where} (line {start}) is longer than "
+                    f"{MAX_RECORD_CHARS} characters; this is not an operators file"
+                ) from None
+            if cells is None:
+                break
             cells = [clean_cell(cell) for cell in cells]
             if columns is None:
                 if any(cells):
@@ -178,7 +197,56 @@ class OperatorsFile:
                 continue
             record += 1
             if any(cells):
-                yield parse_row(cells, columns, record, reader.line_num)
+                yield parse_row(cells, columns, record, start)
+        if columns is None:
+            raise InputError(
+                f"{self.path} is empty: it has no header line",
+                hint="export the sheet again; the first line names the columns.",
+            )
+
+
+def _first_line(stream) -> str:
+    # Blank lines above the header say nothing about the delimiter.
+    while line := stream.readline(MAX_RECORD_CHARS):
+        if line.strip():
+            return line
+    return ""
+
+
+class _RecordTooLong(Exception):
+    """A record grew past :data:`MAX_RECORD_CHARS`."""
+
+
+class _Lines:
+    """A text file's lines for :mod:`csv`, each record held to a size.
+
+    A record may span lines (a quoted line break), so the count runs from
+    :meth:`start_record` to the next call; a line is never read whole when
+    it would pass the limit.
+    """
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.line = 0
+        self.chars = 0
+
+    def start_record(self) -> int:
+        """Start counting a new record; return the line it starts on."""
+        self.chars = 0
+        return self.line + 1
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        text = self.stream.readline(MAX_RECORD_CHARS + 1 - self.chars)
+        if not text:
+            raise StopIteration
+        self.line += 1
+        self.chars += len(text)
+        if self.chars > MAX_RECORD_CHARS:
+            raise _RecordTooLong
+        return text
 
 
 def clean_cell(cell: str) -> str:
@@ -192,12 +260,14 @@ def map_header(cells: list[str], warnings: list[str]) -> dict[str, int]:
     Raises :class:`InputError` when no column holds the address.
     """
     columns: dict[str, int] = {}
+    unused = []
     for position, cell in enumerate(cells):
         column = _ALIAS_TO_COLUMN.get(re.sub(r"[\W_]+", "", cell.casefold()))
         if column and column not in columns:
             columns[column] = position
         elif cell:
-            warnings.append(f"column {cell!r} is not used")
+            unused.append(cell)
+    warnings.extend(_unused_warnings(unused))
     if "email" not in columns:
         found = ", ".join(repr(cell) for cell in cells if cell)
         raise InputError(
@@ -205,6 +275,15 @@ def map_header(cells: list[str], warnings: list[str]) -> dict[str, int]:
             hint="name the column 'email'; the others are id, name and contact_sync.",
         )
     return columns
+
+
+def _unused_warnings(unused: list[str]) -> list[str]:
+    # An export with thousands of extra columns gets one line, not thousands.
+    if len(unused) <= _LISTED_UNUSED:
+        return [f"column {cell!r} is not used" for cell in unused]
+    listed = ", ".join(repr(cell) for cell in unused[:_LISTED_UNUSED])
+    more = len(unused) - _LISTED_UNUSED
+    return [f"{len(unused)} columns are not used: {listed} and {more} more"]
 
 
 def parse_row(
@@ -246,5 +325,7 @@ def _name_of(cell, columns: dict[str, int], named: str) -> str | None:
         text = f"{cell('first_name')} {cell('last_name')}"
     else:
         text = ""
-    text = " ".join((text or named).split())
+    # Control characters in a name are export debris, and would reach the
+    # terminal of whoever lists the operators.
+    text = " ".join(_CONTROL.sub("", text or named).split())
     return text or None

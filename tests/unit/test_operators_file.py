@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import tracemalloc
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -195,3 +196,79 @@ def test_rows_any_spreadsheet_export_round_trips(tmp_path, people, delimiter, en
     assert [(row.name or "", row.contact_sync) for row in rows] == [
         (name, flag) for name, flag in people
     ]
+
+
+def test_rows_multiline_record_reports_its_first_line(tmp_path):
+    data = b'email,name\n"bob@","Bob\nde\nBuilder"\n'
+
+    rows, _ = read(tmp_path, data)
+
+    assert rows == [RowProblem(1, 2, "'bob@' is not a valid email address")]
+
+
+def test_rows_empty_file_refused(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, b"")
+
+    assert caught.value.message.endswith("is empty: it has no header line")
+
+
+def test_rows_blank_lines_only_refused(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, b"\r\n ; \r\n\r\n")
+
+    assert caught.value.message.endswith("is empty: it has no header line")
+
+
+def test_rows_many_unused_columns_one_warning(tmp_path):
+    header = "email," + ",".join(f"c{n}" for n in range(10_000))
+
+    _, source = read(tmp_path, f"{header}\nann@example.com\n".encode())
+
+    assert source.warnings == [
+        "10000 columns are not used: 'c0', 'c1', 'c2' and 9997 more"
+    ]
+
+
+def test_rows_huge_header_line_refused_with_little_memory(tmp_path):
+    data = b"email" + b",h" * 5_000_000 + b"\nann@example.com\n"
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as caught:
+            read(tmp_path, data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert caught.value.message.endswith(
+        "the header (line 1) is longer than 1048576 characters; "
+        "this is not an operators file"
+    )
+    assert peak < 8_000_000
+
+
+def test_rows_huge_multiline_record_refused(tmp_path):
+    cell = '"' + "x\n" * 50_000 + '"'  # each within csv's field size limit
+    data = "email,name\nann@example.com,Ann," + ",".join([cell] * 12) + "\n"
+
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, data.encode())
+
+    assert "record 1 (line 2) is longer than 1048576 characters" in (
+        caught.value.message
+    )
+
+
+def test_rows_address_with_control_character_is_problem(tmp_path):
+    rows, _ = read(tmp_path, b"email\nann\x1b@example.com\n")
+
+    assert rows == [
+        RowProblem(1, 2, "'ann\\x1b@example.com' is not a valid email address")
+    ]
+
+
+def test_rows_name_control_characters_dropped(tmp_path):
+    rows, _ = read(tmp_path, b"email,name\nann@example.com,A\x1b[2Jnn\x07\n")
+
+    assert rows[0].name == "A[2Jnn"
