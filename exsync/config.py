@@ -42,8 +42,10 @@ class Secret:
     command: str | None = None
 
     def __repr__(self) -> str:
-        source = f"env={self.env!r}" if self.env else f"command={self.command!r}"
-        return f"Secret({source})"
+        # A command's arguments may hold a token; a repr ends up in logs.
+        if self.env:
+            return f"Secret(env={self.env!r})"
+        return f"Secret(command={mask_command(self.command)!r})"
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,11 @@ def load_config(path: Path | str) -> Config:
             f"there is no configuration file at {path}",
             hint="run 'exsync configure' to write one, or pass --config.",
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"the configuration {path} is a directory, not a file",
+            hint="name the config.toml file itself with --config or EXSYNC_CONFIG.",
+        ) from None
     except OSError as error:
         raise ConfigError(
             f"cannot read the configuration {path}: {error.strerror}"
@@ -172,6 +179,11 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(
             f"the configuration {path} is not valid TOML: {error}",
             hint="compare it with config.example.toml.",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"the configuration {path} is not valid TOML: it is not UTF-8 text",
+            hint="check that --config names the right file.",
         ) from None
     return check_config(document, path, _file_mode(path))
 

@@ -53,13 +53,14 @@ def parse_secret(value: Any) -> Secret:
     allowed = 'use { env = "VARIABLE" } or { command = "program args" }'
     if isinstance(value, str):
         raise InvalidValue(f"a secret cannot be written in the file; {allowed}")
+    # Whatever else was written may be the secret itself: never quote it.
     if not isinstance(value, dict) or len(value) != 1:
-        raise InvalidValue(f"{value!r} is not allowed; {allowed}")
+        raise InvalidValue(f"not allowed; {allowed}")
     if "env" in value:
         return Secret(env=parse_env_name(value["env"]))
     if "command" in value:
         return Secret(command=parse_command(value["command"]))
-    raise InvalidValue(f"{value!r} is not allowed; {allowed}")
+    raise InvalidValue(f"not allowed; {allowed}")
 
 
 # The url of [exchange] depends on allow_http, so it is checked afterwards.

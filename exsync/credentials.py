@@ -19,7 +19,7 @@ COMMAND_TIMEOUT_SECONDS = 30
 def reveal(secret: Secret, *, timeout: float = COMMAND_TIMEOUT_SECONDS) -> str:
     """Return the value of ``secret`` from its variable or its command.
 
-    The command runs without a shell; one trailing line break is removed.
+    The command runs without a shell; trailing line breaks are removed.
     Raises :class:`CredentialError` naming the variable or the command's
     program (never the value) when it is unset, empty, fails or times out.
     """
@@ -55,7 +55,7 @@ def _run_command(command: str, timeout: float) -> str:
     program = words[0]
     try:
         finished = subprocess.run(
-            words, capture_output=True, timeout=timeout, check=False, text=True
+            words, capture_output=True, timeout=timeout, check=False
         )
     except FileNotFoundError:
         raise CredentialError(
@@ -82,7 +82,14 @@ def _command_output(program: str, finished: subprocess.CompletedProcess) -> str:
             f"{finished.returncode}",
             hint="run it yourself as the user exsync runs as to see why.",
         )
-    value = finished.stdout.removesuffix("\n").removesuffix("\r")
+    try:
+        text = finished.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialError(
+            f"the secret command {program!r} printed something that is not UTF-8 text"
+        ) from None
+    # No password ends in a line break; a helper may print a blank line too.
+    value = text.rstrip("\r\n")
     if not value:
         raise CredentialError(f"the secret command {program!r} printed nothing")
     return value

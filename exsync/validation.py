@@ -110,6 +110,7 @@ def parse_exchange_url(value: Any, allow_http: bool) -> str:
     Raises :class:`InvalidValue` saying which rule the URL breaks.
     """
     parts = _split_url(value)
+    _refuse_credentials(parts, "use exchange.username and exchange.password")
     if parts.scheme == "https":
         return value.strip()
     if not is_loopback_host(parts.hostname or ""):
@@ -127,8 +128,17 @@ def parse_exchange_url(value: Any, allow_http: bool) -> str:
 
 def parse_web_url(value: Any) -> str:
     """Accept an http or https URL with a host. Raises :class:`InvalidValue`."""
-    _split_url(value)
+    _refuse_credentials(_split_url(value), "use the address alone")
     return value.strip()
+
+
+def _refuse_credentials(parts, allowed: str) -> None:
+    # The URL is shown and logged freely, so it must not carry a secret;
+    # the value is not quoted back for the same reason.
+    if parts.username is not None or parts.password is not None:
+        raise InvalidValue(
+            f"a user name or password cannot be written in the URL; {allowed}"
+        )
 
 
 def _split_url(value: Any):

@@ -164,7 +164,10 @@ def config_option(command):
     return click.option(
         "--config",
         "config_path",
-        type=click.Path(dir_okay=False),
+        # Not dir_okay=False: a directory is a configuration error (exit 3),
+        # reported by load_config, not a usage error.
+        type=click.Path(),
+        metavar="FILE",
         envvar="EXSYNC_CONFIG",
         expose_value=False,
         callback=_set_config,

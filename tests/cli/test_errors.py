@@ -99,3 +99,24 @@ def test_unexpected_error_with_brackets_is_bug_exit_70(runner):
 
     assert result.exit_code == 70
     assert result.stderr.startswith("Error: unexpected ValueError: tag [/] here\n")
+
+
+def test_config_env_naming_directory_is_config_error_exit_3(runner, tmp_path):
+    result = runner.invoke(cli, ["operators"], env={"EXSYNC_CONFIG": str(tmp_path)})
+
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        f"Error: the configuration {tmp_path} is a directory, not a file\n"
+    )
+
+
+def test_config_binary_file_is_config_error_exit_3(runner, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff")
+
+    result = runner.invoke(cli, ["--config", str(config), "operators"])
+
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        f"Error: the configuration {config} is not valid TOML: it is not UTF-8 text\n"
+    )

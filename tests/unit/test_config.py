@@ -297,3 +297,72 @@ def test_load_config_env_secret_readable_file_accepted(tmp_path):
     config = load_config(write(tmp_path, VALID, mode=0o644))
 
     assert config.exchange.password == Secret(env="EXSYNC_PASSWORD")
+
+
+def test_load_config_password_in_url_refused_without_echo(tmp_path):
+    text = VALID.replace("https://mail", "https://svc:Hunter2@mail")
+
+    found = problems_of(tmp_path, text)
+
+    assert found == [
+        "exchange.url: a user name or password cannot be written in the URL; "
+        "use exchange.username and exchange.password"
+    ]
+
+
+def test_load_config_notification_url_with_password_refused(tmp_path):
+    text = VALID + '[notifications]\nurl = "https://u:TopSecret@n.example.com/x"\n'
+
+    found = problems_of(tmp_path, text)
+
+    assert found == [
+        "notifications.url: a user name or password cannot be written in the URL; "
+        "use the address alone"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{ value = "Hunter2" }',
+        '{ env = "P", command = "vault -token=Hunter2" }',
+        "123456789",
+        '["Hunter2"]',
+    ],
+)
+def test_load_config_malformed_secret_refused_without_echo(tmp_path, value):
+    text = VALID.replace('{ env = "EXSYNC_PASSWORD" }', value)
+
+    found = problems_of(tmp_path, text)
+
+    assert found == [
+        'exchange.password: not allowed; use { env = "VARIABLE" } or '
+        '{ command = "program args" }'
+    ]
+
+
+def test_load_config_binary_file_is_config_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    assert caught.value.message == (
+        f"the configuration {path} is not valid TOML: it is not UTF-8 text"
+    )
+
+
+def test_load_config_directory_is_config_error(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+
+    assert caught.value.message == (
+        f"the configuration {tmp_path} is a directory, not a file"
+    )
+
+
+def test_secret_repr_hides_command_arguments():
+    assert repr(Secret(command="vault read -token=Hunter2")) == (
+        "Secret(command='vault ****')"
+    )

@@ -99,3 +99,21 @@ def test_reveal_command_unbalanced_quotes_refused():
         reveal(Secret(command="pass show 'exsync"))
 
     assert caught.value.message.startswith("the secret command cannot be split")
+
+
+def test_reveal_command_non_utf8_output_is_credential_error(tmp_path):
+    command = script(tmp_path, "import sys; sys.stdout.buffer.write(b'\\xff\\xfeab')")
+
+    with pytest.raises(CredentialError) as caught:
+        reveal(Secret(command=command))
+
+    assert caught.value.message == (
+        f"the secret command {sys.executable!r} printed something that is not "
+        "UTF-8 text"
+    )
+
+
+def test_reveal_command_strips_trailing_blank_lines(tmp_path):
+    command = script(tmp_path, "print('s3cret'); print(); print()")
+
+    assert reveal(Secret(command=command)) == "s3cret"
