@@ -9,6 +9,7 @@ hint, and the error's exit code, in :meth:`ExsyncGroup.invoke`.
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
 import traceback
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from exsync import __version__
-from exsync.errors import ConfigError, ExitCode, ExsyncError
+from exsync.errors import ConfigError, ExitCode, ExsyncError, StoreError
 
 # Modules under exsync.cli that define commands, each exporting COMMANDS: a
 # list of click commands. A module that is missing is skipped, so a
@@ -77,7 +78,13 @@ class ExsyncGroup(click.Group):
         # in a subcommand's context would be invisible to this handler.
         ctx.ensure_object(AppContext)
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except sqlite3.Error as error:
+                store_error = _store_error(error)
+                if store_error is None:
+                    raise
+                raise store_error from error
         except ExsyncError as error:
             if _verbosity(ctx) > 0:
                 traceback.print_exc()
@@ -99,6 +106,28 @@ class ExsyncGroup(click.Group):
                 )
             )
             ctx.exit(int(ExitCode.BUG))
+
+
+# SQLite's result codes for a store that is busy, unwritable or damaged:
+# things an administrator fixes. Any other SQLite error is a bug in exsync.
+_STORE_FAULTS = ("READONLY", "IOERR", "FULL", "CORRUPT", "NOTADB", "CANTOPEN", "PERM")
+
+
+def _store_error(error: sqlite3.Error) -> StoreError | None:
+    name = (getattr(error, "sqlite_errorname", None) or "").removeprefix("SQLITE_")
+    if name.startswith(("BUSY", "LOCKED")):
+        return StoreError(
+            f"the store is locked by another program: {error}",
+            hint="try again later; if it persists, find the program that keeps "
+            "the store busy.",
+        )
+    if name.startswith(_STORE_FAULTS):
+        return StoreError(
+            f"the store cannot be used: {error}",
+            hint="check that the store file is writable by this user, that the "
+            "disk is not full, and that the file is not damaged.",
+        )
+    return None
 
 
 def _verbosity(ctx: click.Context) -> int:

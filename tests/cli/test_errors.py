@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import click
 
 from exsync import __version__
@@ -120,3 +122,38 @@ def test_config_binary_file_is_config_error_exit_3(runner, tmp_path):
     assert result.stderr.startswith(
         f"Error: the configuration {config} is not valid TOML: it is not UTF-8 text\n"
     )
+
+
+def busy_error(tmp_path) -> sqlite3.OperationalError:
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        other.execute("INSERT INTO t VALUES (1)")
+    except sqlite3.OperationalError as error:
+        return error
+    finally:
+        other.close()
+        holder.close()
+    raise AssertionError("the store was not locked")
+
+
+def test_store_locked_past_busy_timeout_is_store_error_exit_6(runner, tmp_path):
+    result = runner.invoke(group_raising(busy_error(tmp_path)), ["fail"])
+
+    assert result.exit_code == 6
+    assert result.stderr == (
+        "Error: the store is locked by another program: database is locked\n"
+        "Hint: try again later; if it persists, find the program that keeps "
+        "the store busy.\n"
+    )
+
+
+def test_sqlite_programming_error_stays_bug_exit_70(runner):
+    error = sqlite3.OperationalError("no such column: nope")
+
+    result = runner.invoke(group_raising(error), ["fail"])
+
+    assert result.exit_code == 70
