@@ -51,6 +51,12 @@ def _checked_address(email: str) -> str:
         raise UsageError(f"EMAIL: {error}") from None
 
 
+def _checked_id(operator_id: str | None) -> str | None:
+    if operator_id is not None and not operator_id.strip():
+        raise UsageError(f"--id: {operator_id!r} is not allowed; use a non-empty id")
+    return operator_id
+
+
 @click.command("enable-operator")
 @click.argument("email")
 @click.option("--name", help="The operator's name (kept if not given).")
@@ -76,6 +82,7 @@ def enable_operator(
         exsync enable-operator ann.lee@example.com --name "Ann Lee" --id 1042
     """
     email = _checked_address(email)
+    operator_id = _checked_id(operator_id)
     db = open_app_store(load_app_config(app))
     with db.conn:
         operator, outcome = upsert_operator(

@@ -72,9 +72,14 @@ def upsert_operator(
     address as id, an empty name and contact sync on). The stored spelling
     of the address is kept. Returns the operator and what happened:
     ``"created"``, ``"updated"`` or ``"unchanged"``. Raises
-    :class:`InputError` when the id belongs to another address, or when
-    the id would change while the store holds data that hangs on it.
+    :class:`InputError` when the id is blank or belongs to another
+    address, or when the id would change while the store holds data that
+    hangs on it.
     """
+    if operator_id is not None:
+        operator_id = operator_id.strip()
+        if not operator_id:
+            raise InputError("an operator id cannot be empty")
     current = get_operator(db, email)
     check_operator_identity(db, email, operator_id)
     if current is None:

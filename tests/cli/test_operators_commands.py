@@ -207,3 +207,13 @@ def test_operators_show_unknown_with_brackets_names_it_exit_1(runner, config):
     assert result.stderr.startswith(
         "Error: there is no operator with the address [bold]x@example.com\n"
     )
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_enable_operator_blank_id_is_usage_error(runner, config, blank):
+    result = invoke(runner, config, "enable-operator", "ann@example.com", "--id", blank)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --id: {blank!r} is not allowed; use a non-empty id\n"
+    )

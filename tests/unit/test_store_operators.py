@@ -102,3 +102,16 @@ def test_set_contact_sync_off_excludes_from_enabled_list(db):
 
 def test_set_contact_sync_unknown_address_returns_none(db):
     assert set_contact_sync(db, "nobody@example.com", True) is None
+
+
+def test_upsert_operator_blank_id_refused(db):
+    with pytest.raises(InputError) as caught:
+        upsert_operator(db, email="ann@example.com", operator_id=" ")
+
+    assert caught.value.message == "an operator id cannot be empty"
+
+
+def test_upsert_operator_id_stripped(db):
+    operator, _ = upsert_operator(db, email="ann@example.com", operator_id=" 7 ")
+
+    assert operator.id == "7"
