@@ -100,22 +100,46 @@ def _compare(name: str, value: str, constant: str) -> bool:
     return value <= constant
 
 
-def _page_view(call: Call) -> tuple[int, int, str]:
+def _page_view(call: Call) -> tuple[int, int, str, ResponseError | None]:
+    """The view's (limit, offset, base point, paging error).
+
+    Raises SoapFault ErrorSchemaValidation for what the schema refuses.
+    """
     view = call.child("IndexedPageItemView")
     if view is None:
-        return 1000, 0, "Beginning"
+        return 1000, 0, "Beginning", None
+    if view.get("Offset") is None or view.get("BasePoint") is None:
+        raise schema_error(
+            "IndexedPageItemView requires the Offset and BasePoint attributes."
+        )
+    base = view.get("BasePoint")
+    if base not in ("Beginning", "End"):
+        raise schema_error(f"The 'BasePoint' attribute value '{base}' is invalid.")
     try:
         limit = int(view.get("MaxEntriesReturned", "1000"))
-        offset = int(view.get("Offset", "0"))
+        offset = int(view.get("Offset"))
     except ValueError:
         raise schema_error("IndexedPageItemView has a non-integer attribute.") from None
-    return limit, offset, view.get("BasePoint", "Beginning")
+    # Both are xs:int in the schema; Exchange refuses the values that make
+    # no page, per folder, and a zero-row page would let a client loop.
+    if limit <= 0:
+        error = ResponseError(
+            "ErrorInvalidPagingMaxRows", "The paging MaxRows value is invalid."
+        )
+        return limit, offset, base, error
+    if offset < 0:
+        error = ResponseError(
+            "ErrorInvalidIndexedPagingParameters",
+            "The indexed paging parameters are invalid.",
+        )
+        return limit, offset, base, error
+    return limit, offset, base, None
 
 
 def find_item(call: Call) -> str:
     """Answer FindItem over the contacts-holding folders."""
     props = read_shape(call.child("ItemShape"), call.profile)
-    limit, offset, base = _page_view(call)
+    limit, offset, base, paging_error = _page_view(call)
     restriction = call.child("Restriction")
     parents = call.child("ParentFolderIds")
     messages = []
@@ -123,6 +147,8 @@ def find_item(call: Call) -> str:
         if not isinstance(folder_element.tag, str):
             continue
         try:
+            if paging_error is not None:
+                raise paging_error
             mailbox, folder = resolve_folder(call, folder_element)
         except ResponseError as error:
             messages.append(error_message("FindItem", error))
