@@ -23,6 +23,7 @@ from exsync.config import (
     Config,
     default_store_path,
     find_config_path,
+    mask_command,
     to_toml_dict,
     write_config,
 )
@@ -78,7 +79,9 @@ SETTINGS = (
         "exchange.allow_http",
         "Allow plain http to this loopback address (emulator only)",
         click.BOOL,
-        when=lambda values: str(values.get("exchange.url", "")).startswith("http:"),
+        when=lambda values: (
+            str(values.get("exchange.url", "")).strip().lower().startswith("http:")
+        ),
     ),
     Setting(
         "exchange.version", "Exchange version (" + ", ".join(SUPPORTED_VERSIONS) + ")"
@@ -153,6 +156,30 @@ def _default_of(setting: Setting, existing: dict) -> Any:
     return default
 
 
+class _CheckedNumber(click.ParamType):
+    """A number type whose refusal names the setting's allowed values."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.setting = setting
+        self.name = setting.kind.name
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        try:
+            return self.setting.kind.convert(value, param, ctx)
+        except click.BadParameter:
+            try:
+                self.setting.check(value)
+            except InvalidValue as error:
+                self.fail(str(error), param, ctx)
+            raise
+
+
+def _value_type(setting: Setting) -> click.ParamType:
+    if setting.kind in (click.INT, click.FLOAT):
+        return _CheckedNumber(setting)
+    return setting.kind
+
+
 def _secret_options(command):
     for setting in reversed([s for s in SETTINGS if s.is_secret]):
         command = click.option(
@@ -169,7 +196,7 @@ def _secret_options(command):
 def _setting_options(command):
     for setting in reversed([s for s in SETTINGS if not s.is_secret]):
         command = click.option(
-            setting.option, type=setting.kind, help=f"{setting.prompt}."
+            setting.option, type=_value_type(setting), help=f"{setting.prompt}."
         )(command)
     return command
 
@@ -269,7 +296,7 @@ def _checker(setting: Setting, optional: bool) -> Callable[[str], Any]:
         if optional and not text.strip():
             return ""
         try:
-            value = setting.kind.convert(text, None, None)
+            value = _value_type(setting).convert(text, None, None)
             setting.check(value)
             return value
         except InvalidValue as error:
@@ -296,7 +323,18 @@ def _ask_secret(setting: Setting, default: Any) -> dict[str, str]:
         except InvalidValue as error:
             raise click.UsageError(str(error)) from None
 
-    return {source: click.prompt(label, default=default.get(source), value_proc=check)}
+    known = default.get(source)
+    if source == "command" and known:
+        # The command may carry a token: show only its program.
+        label = f"{label} [{mask_command(known)}]"
+    return {
+        source: click.prompt(
+            label,
+            default=known,
+            show_default=source == "env",
+            value_proc=check,
+        )
+    }
 
 
 def _to_document(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -183,3 +183,66 @@ def test_configure_loopback_http_needs_allow_http(runner, tmp_path):
     )
     assert allowed.exit_code == 0
     assert load_config(tmp_path / "c.toml").exchange.allow_http is True
+
+
+def test_configure_non_interactive_word_for_number_names_range_exit_2(runner, tmp_path):
+    result = configure(
+        runner,
+        tmp_path / "c.toml",
+        "--non-interactive",
+        *REQUIRED,
+        "--sync-batch-size",
+        "abc",
+    )
+
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--sync-batch-size': 'abc' is not allowed; "
+        "use a whole number from 1 to 512\n"
+    )
+    assert not (tmp_path / "c.toml").exists()
+
+
+def test_configure_interactive_word_for_number_names_range(runner, tmp_path):
+    answers = ["https://mail.example.com/EWS/Exchange.asmx", "", "", "svc@example.com"]
+    answers += ["env", "EXSYNC_PASSWORD", "", "", "", "", "", "", "abc", "64"]
+    answers += [""] * 30
+
+    result = configure(runner, tmp_path / "c.toml", input="\n".join(answers) + "\n")
+
+    assert result.exit_code == 0
+    assert (
+        "Error: 'abc' is not allowed; use a whole number from 1 to 512" in result.stdout
+    )
+    assert load_config(tmp_path / "c.toml").sync.batch_size == 64
+
+
+def test_configure_uppercase_http_scheme_takes_allow_http(runner, tmp_path):
+    args = ["--exchange-url", "HTTP://127.0.0.1:8080/EWS/Exchange.asmx"]
+
+    result = configure(
+        runner,
+        tmp_path / "c.toml",
+        "--non-interactive",
+        *args,
+        *REQUIRED[2:],
+        "--exchange-allow-http",
+        "true",
+    )
+
+    assert result.exit_code == 0
+    assert load_config(tmp_path / "c.toml").exchange.allow_http is True
+
+
+def test_configure_interactive_secret_command_default_masked(runner, tmp_path):
+    path = tmp_path / "c.toml"
+    args = REQUIRED[:-2] + ["--exchange-password-command", "vault read -token=abc"]
+    configure(runner, path, "--non-interactive", *args)
+    answers = ["", "", "", "", "command", ""] + [""] * 40
+
+    result = configure(runner, path, input="\n".join(answers) + "\n")
+
+    assert result.exit_code == 0
+    assert "Command that prints it [vault ****]: " in result.stdout
+    assert "abc" not in result.stdout
+    assert load_config(path).exchange.password.command == "vault read -token=abc"
