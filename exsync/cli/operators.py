@@ -207,12 +207,20 @@ def import_operators_command(
     _check_encoding(encoding)
     db = open_app_store(load_app_config(app))
     source = OperatorsFile(file, encoding=encoding, delimiter=delimiter)
-    report = import_operators(
-        db, source.rows(), skip_invalid=skip_invalid, dry_run=dry_run
-    )
+    try:
+        report = import_operators(
+            db, source.rows(), skip_invalid=skip_invalid, dry_run=dry_run
+        )
+    except InputError:
+        # How the file was read (e.g. as cp1252) helps make sense of the
+        # refusal, so it comes first.
+        if not app.quiet:
+            _print_warnings(source)
+        raise
     if as_json:
         click.echo(json.dumps(_report_dict(report, source)))
     elif not app.quiet:
+        _print_warnings(source)
         _print_report(report, source)
     if report.problems:
         # Some records were skipped: the import is only partly done.
@@ -248,11 +256,15 @@ def _report_dict(report: ImportReport, source: OperatorsFile) -> dict:
     }
 
 
-def _print_report(report: ImportReport, source: OperatorsFile) -> None:
-    console = _stdout()
+def _print_warnings(source: OperatorsFile) -> None:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     for warning in source.warnings:
         errors.print(f"Warning: {warning}", markup=False)
+
+
+def _print_report(report: ImportReport, source: OperatorsFile) -> None:
+    console = _stdout()
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     for problem in report.problems:
         errors.print(f"Skipped {problem}", markup=False)
     title = "Operators import (dry run: nothing written)" if report.dry_run else None

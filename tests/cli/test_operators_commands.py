@@ -217,3 +217,18 @@ def test_enable_operator_blank_id_is_usage_error(runner, config, blank):
     assert result.stderr == (
         f"Error: --id: {blank!r} is not allowed; use a non-empty id\n"
     )
+
+
+def test_import_operators_refused_file_still_shows_encoding_warning(
+    runner, config, tmp_path
+):
+    csv_file = tmp_path / "staff.csv"
+    csv_file.write_bytes("email,name\nbad,Jos\u00e9\n".encode("cp1252"))
+
+    result = invoke(runner, config, "import-operators", str(csv_file))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Warning: staff.csv is not UTF-8; read it as cp1252 "
+        "(Windows Western European)\nError: 1 of 1 records is invalid"
+    )
