@@ -12,6 +12,7 @@ import subprocess
 
 from exsync.config import Secret
 from exsync.errors import CredentialError
+from exsync.logsetup import hide_in_logs
 
 COMMAND_TIMEOUT_SECONDS = 30
 
@@ -20,13 +21,18 @@ def reveal(secret: Secret, *, timeout: float = COMMAND_TIMEOUT_SECONDS) -> str:
     """Return the value of ``secret`` from its variable or its command.
 
     The command runs without a shell; trailing line breaks are removed.
+    The value is masked in every log line from then on.
     Raises :class:`CredentialError` naming the variable or the command's
     program (never the value) when it is unset, empty, fails or times out.
     """
-    if secret.env:
-        return _read_env(secret.env)
-    if secret.command:
-        return _run_command(secret.command, timeout)
+    if secret.env or secret.command:
+        value = (
+            _read_env(secret.env)
+            if secret.env
+            else _run_command(secret.command or "", timeout)
+        )
+        hide_in_logs(value)
+        return value
     raise CredentialError(
         "a secret names neither an environment variable nor a command"
     )

@@ -8,10 +8,30 @@ log files keep readable. Chatty libraries stay at WARNING unless --debug.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 THIRD_PARTY_LOGGERS = ("exchangelib", "urllib3", "requests_ntlm", "spnego")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MASK = "****"
+
+# At --debug, exchangelib logs every request's headers (Basic and NTLM
+# credentials ride in Authorization) and the OAuth2 libraries log token
+# requests and answers: the credential part is masked wherever it appears.
+_CREDENTIALS = (
+    re.compile(
+        r"(?i)(\b(?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)"
+        r"(?:(?:basic|bearer|ntlm|negotiate)\s+)?[^'\"\s,}]+"
+    ),
+    re.compile(
+        r"(?i)(\b(?:client_secret|access_token|refresh_token|id_token)['\"]?"
+        r"\s*[:=]\s*['\"]?)[^'\"&\s,}]+"
+    ),
+)
+# Values revealed by exsync.credentials in this process; shorter ones would
+# mask ordinary text.
+_SECRETS: set[str] = set()
+_SHORTEST_SECRET = 3
 
 _LEVELS = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO, 2: logging.DEBUG}
 
@@ -40,13 +60,37 @@ def setup_logging(verbosity: int, *, terminal: bool | None = None) -> logging.Ha
     return handler
 
 
+def hide_in_logs(value: str) -> None:
+    """Mask ``value`` wherever it appears in a log line from now on."""
+    if len(value) >= _SHORTEST_SECRET:
+        _SECRETS.add(value)
+
+
+def hide_secrets(text: str) -> str:
+    """Return ``text`` with credentials and revealed secrets masked."""
+    for pattern in _CREDENTIALS:
+        text = pattern.sub(lambda match: match.group(1) + MASK, text)
+    for value in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
+class _HidingFormatter(logging.Formatter):
+    """Format a record, traceback included, then mask what is secret."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return hide_secrets(super().format(record))
+
+
 def _rich_handler() -> logging.Handler:
     from rich.console import Console
     from rich.logging import RichHandler
 
-    return RichHandler(
+    handler = RichHandler(
         console=Console(stderr=True), show_path=False, rich_tracebacks=False
     )
+    handler.setFormatter(_HidingFormatter("%(message)s"))
+    return handler
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -63,5 +107,5 @@ class _StderrHandler(logging.StreamHandler):
 
 def _plain_handler() -> logging.Handler:
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter(PLAIN_FORMAT, "%Y-%m-%dT%H:%M:%S%z"))
+    handler.setFormatter(_HidingFormatter(PLAIN_FORMAT, "%Y-%m-%dT%H:%M:%S%z"))
     return handler
