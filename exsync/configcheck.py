@@ -102,7 +102,9 @@ SECTIONS: dict[str, tuple[type, dict[str, Any]]] = {
         NotificationSettings,
         {
             "url": parse_web_url,
-            "frequency_minutes": int_between(1),
+            # Bounded so that the retry window stays a date exsync can
+            # compute: a year is more than anyone waits for an email.
+            "frequency_minutes": int_between(1, 525_600),
             "failure_recipients": parse_address_list,
         },
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
+import io
 import json
 import re
 from dataclasses import asdict
@@ -231,10 +231,11 @@ def _check_encoding(encoding: str | None) -> None:
     if encoding is None:
         return
     try:
-        codecs.lookup(encoding)
+        # As open() will: rot13 or zlib are codecs, but not text encodings.
+        io.TextIOWrapper(io.BytesIO(), encoding=encoding)
     except LookupError:
         raise UsageError(
-            f"--encoding: {encoding!r} is not an encoding Python knows; "
+            f"--encoding: {encoding!r} is not a text encoding Python knows; "
             "use e.g. utf-8 or cp1252"
         ) from None
 

@@ -152,7 +152,7 @@ def test_import_operators_unknown_encoding_is_usage_error(runner, config, tmp_pa
 
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: --encoding: 'klingon' is not an encoding Python knows; "
+        "Error: --encoding: 'klingon' is not a text encoding Python knows; "
         "use e.g. utf-8 or cp1252\n"
     )
 
@@ -231,4 +231,19 @@ def test_import_operators_refused_file_still_shows_encoding_warning(
     assert result.stderr.startswith(
         "Warning: staff.csv is not UTF-8; read it as cp1252 "
         "(Windows Western European)\nError: 1 of 1 records is invalid"
+    )
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib"])
+def test_import_operators_non_text_codec_is_usage_error(
+    runner, config, tmp_path, codec
+):
+    csv = write_csv(tmp_path, "email\nann@example.com\n")
+
+    result = invoke(runner, config, "import-operators", csv, "--encoding", codec)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --encoding: {codec!r} is not a text encoding Python knows; "
+        "use e.g. utf-8 or cp1252\n"
     )

@@ -366,3 +366,12 @@ def test_secret_repr_hides_command_arguments():
     assert repr(Secret(command="vault read -token=Hunter2")) == (
         "Secret(command='vault ****')"
     )
+
+
+def test_load_config_frequency_beyond_a_year_names_the_range(tmp_path):
+    text = VALID + "[notifications]\nfrequency_minutes = 1000000000000\n"
+
+    assert problems_of(tmp_path, text) == [
+        "notifications.frequency_minutes: 1000000000000 is not allowed; "
+        "use a whole number from 1 to 525600"
+    ]
