@@ -7,6 +7,8 @@ element, its place in the schema's sequence, and how to read and write it.
 
 from __future__ import annotations
 
+from datetime import date
+
 from lxml import etree
 
 from exsync.emulator.soap import escape, schema_error, t
@@ -349,10 +351,27 @@ def read_property(name: str, child: etree._Element, item: dict) -> None:
                     if table is LIST_FIELDS:
                         item[key] = _strings_of(child)
                     elif table is DATE_FIELDS:
-                        item[key] = text[:10]
+                        item[key] = _read_date(name, text)
                     else:
                         item[key] = text
                     return
+
+
+def _read_date(name: str, text: str) -> str:
+    """The date part of an xs:dateTime; raises SoapFault for anything else."""
+    value = text.strip()
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        valid = False
+    else:
+        valid = len(value) == 10 or value[10:11] == "T"
+    if not valid:
+        raise schema_error(
+            f"The '{name}' element is invalid - The value '{text}' is invalid "
+            "according to its datatype 'http://www.w3.org/2001/XMLSchema:dateTime'."
+        )
+    return value[:10]
 
 
 def _read_entries(element, item: dict, key: str, uri: str) -> None:

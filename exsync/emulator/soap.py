@@ -151,6 +151,11 @@ def parse_request(data: bytes) -> Request:
     version = request.headers.get("RequestServerVersion")
     if version is not None:
         request.version = version.get("Version")
+        if not request.version:
+            raise schema_error(
+                "The required attribute 'Version' of RequestServerVersion is "
+                "missing or empty."
+            )
     impersonation = request.headers.get("ExchangeImpersonation")
     if impersonation is not None:
         request.impersonate = _impersonated_address(impersonation)

@@ -94,7 +94,8 @@ def update_item(call: Call) -> str:
 
 
 def _validate(changes, profile) -> None:
-    # Schema validation refuses the whole request before any change applies.
+    # Schema validation refuses the whole request before any change applies:
+    # field names, indexes and the values' types (dates, enumerations).
     for update in (
         changes.iter(t("SetItemField"), t("AppendToItemField"), t("DeleteItemField"))
         if changes is not None
@@ -102,6 +103,8 @@ def _validate(changes, profile) -> None:
     ):
         uri, _ = _target(update)
         profile.check_uri(uri)
+        if update.tag != t("DeleteItemField") and uri != "extended":
+            _value(update)
 
 
 def _check_change_key(given: str | None, current: str, resolution: str) -> None:
