@@ -216,13 +216,14 @@ class EwsHandler(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(body)
 
-    def _http_faults(self, exchange: dict) -> bool:
+    def _http_faults(self, exchange: dict, data: bytes, started: float) -> bool:
         faults = self.server.emulator.faults
         delay = faults.take("latency")
         if delay is not None:
             time.sleep(delay.options["seconds"])
         if faults.take("drop_connection") is not None:
             exchange["status"] = 0
+            self._record_refusal(data, exchange, started)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return True
@@ -234,6 +235,9 @@ class EwsHandler(BaseHTTPRequestHandler):
             if rule.options["status"] == 401:
                 headers["WWW-Authenticate"] = CHALLENGE_HEADERS[0]
             exchange["status"] = rule.options["status"]
+            # Journaled before answering: a client may read the journal as
+            # soon as it has the answer.
+            self._record_refusal(data, exchange, started)
             self._answer(exchange, rule.options["status"], b"", headers)
             return True
         return False
@@ -261,8 +265,7 @@ class EwsHandler(BaseHTTPRequestHandler):
             return
         exchange = {"seq": next_sequence(), "version": profile.name}
         dump_traffic("request", profile.name, data, exchange["seq"])
-        if self._http_faults(exchange):
-            self._record_refusal(data, exchange, started)
+        if self._http_faults(exchange, data, started):
             return
         try:
             account = authenticate(
