@@ -147,6 +147,7 @@ class OperatorsFile:
                     return "utf-16"
                 stream.seek(0)
                 while chunk := stream.read(_CHUNK):
+                    _refuse_nul(self.path, chunk)
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
         except OSError as error:
@@ -203,6 +204,17 @@ class OperatorsFile:
                 f"{self.path} is empty: it has no header line",
                 hint="export the sheet again; the first line names the columns.",
             )
+
+
+def _refuse_nul(path: Path, chunk: bytes) -> None:
+    # NUL is valid UTF-8, so UTF-16 without its mark would decode into
+    # garbage addresses; no text export holds NUL otherwise.
+    if b"\x00" in chunk:
+        raise InputError(
+            f"{path} holds NUL bytes: it is binary, or UTF-16 without a "
+            "byte-order mark",
+            hint="name its encoding, e.g. --encoding utf-16-le.",
+        )
 
 
 def _first_line(stream) -> str:

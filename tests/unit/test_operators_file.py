@@ -272,3 +272,23 @@ def test_rows_name_control_characters_dropped(tmp_path):
     rows, _ = read(tmp_path, b"email,name\nann@example.com,A\x1b[2Jnn\x07\n")
 
     assert rows[0].name == "A[2Jnn"
+
+
+def test_rows_utf16_without_byte_order_mark_refused_with_hint(tmp_path):
+    data = "email,name\nann@example.com,Ann\n".encode("utf-16-le")
+
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, data)
+
+    assert caught.value.message.endswith(
+        "holds NUL bytes: it is binary, or UTF-16 without a byte-order mark"
+    )
+    assert caught.value.hint == "name its encoding, e.g. --encoding utf-16-le."
+
+
+def test_rows_utf16_without_byte_order_mark_read_when_named(tmp_path):
+    data = "email,name\nann@example.com,Ann\n".encode("utf-16-le")
+
+    rows, _ = read(tmp_path, data, encoding="utf-16-le")
+
+    assert rows == [OperatorRow(1, 2, "ann@example.com", None, "Ann", True)]
