@@ -64,6 +64,8 @@ class Emulator:
         self.allow_remote_push = allow_remote_push
         # Seconds a request may take to arrive once its first byte is in.
         self.request_timeout = 30.0
+        # Open connections served at once (a thread each); more get 503.
+        self.max_connections = 200
         self.journal = Journal()
         self.faults = Faults(self)
         self.control = Control(self)

@@ -38,6 +38,10 @@ CONTROL_PREFIX = "/emulator/v1/"
 _MUTATING = ("CreateItem", "UpdateItem", "DeleteItem")
 _OPERATION = re.compile(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)")
 _CODE = re.compile(rb":ResponseCode[^>]*>\s*(\w+)")
+_FULL = (
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+)
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -51,7 +55,39 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.emulator = emulator
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.active = 0
         super().__init__(address, EwsHandler)
+
+    def process_request(self, request, client_address) -> None:
+        """Serve a connection in its own thread, or refuse it when full.
+
+        Each connection holds a thread: a client opening hundreds and
+        keeping them idle would otherwise exhaust the process.
+        """
+        with self.connections_lock:
+            full = self.active >= self.emulator.max_connections
+            if not full:
+                self.active += 1
+        if full:
+            log.warning(
+                "refused a connection from %s: %d connections open",
+                client_address[0],
+                self.active,
+            )
+            try:
+                request.sendall(_FULL)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.connections_lock:
+                self.active -= 1
 
     def handle_error(self, request, client_address) -> None:
         """Log a broken connection in one line instead of printing a traceback."""

@@ -137,3 +137,22 @@ def test_basic_credentials_in_utf8_authenticate(emulator):
         emulator, soap(GET_ROOT), {"Authorization": "Basic " + token.decode()}
     )
     assert status == 200
+
+
+def test_connections_past_the_limit_get_503_until_others_close(emulator):
+    emulator.max_connections = 3
+    parts = urlsplit(emulator.url)
+    idle = [
+        socket.create_connection((parts.hostname, parts.port), timeout=5)
+        for _ in range(3)
+    ]
+    time.sleep(0.2)
+    refused = post(emulator, soap(GET_ROOT))[0]
+    for connection in idle:
+        connection.close()
+    deadline = time.monotonic() + 3
+    served = 0
+    while served != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        served = post(emulator, soap(GET_ROOT))[0]
+    assert (refused, served) == (503, 200)
