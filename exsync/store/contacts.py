@@ -40,6 +40,8 @@ def exsync_writes(db: Database) -> Iterator[Database]:
     if owner:
         db.execute("BEGIN IMMEDIATE")
     try:
+        # Another program may have emptied the table; the triggers need the row.
+        db.execute("INSERT OR IGNORE INTO change_origin (id, origin) VALUES (1, NULL)")
         before = db.execute("SELECT origin FROM change_origin WHERE id = 1").fetchone()
         db.execute("UPDATE change_origin SET origin = 'exsync' WHERE id = 1")
         try:

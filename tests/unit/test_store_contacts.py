@@ -144,3 +144,13 @@ def test_exsync_writes_failing_joined_block_unmarks_later_writes(db):
     insert_contact(db, {"display_name": "Written by the CRM"})
 
     assert origins(db) == [None]
+
+
+def test_exsync_writes_missing_origin_row_recreated_and_marks(db):
+    db.execute("DELETE FROM change_origin")
+
+    with exsync_writes(db):
+        insert_contact(db, {"display_name": "Mine"})
+    insert_contact(db, {"display_name": "Written by the CRM"})
+
+    assert origins(db) == ["exsync", None]
