@@ -186,11 +186,10 @@ def load_config(path: Path | str) -> Config:
             f"the configuration {path} is not valid TOML: it is not UTF-8 text",
             hint="check that --config names the right file.",
         ) from None
-    return check_config(document, path, _file_mode(path))
-
-
-def _file_mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+    status = path.stat()
+    return check_config(
+        document, path, stat.S_IMODE(status.st_mode), owner=status.st_uid
+    )
 
 
 def to_toml_dict(config: Config, *, mask: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ every wrong setting together with its allowed values.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -128,17 +129,22 @@ SECTIONS: dict[str, tuple[type, dict[str, Any]]] = {
 }
 
 
-def check_config(document: dict[str, Any], path: Path, mode: int) -> Config:
+def check_config(
+    document: dict[str, Any], path: Path, mode: int, owner: int | None = None
+) -> Config:
     """Turn a parsed TOML ``document`` read from ``path`` into a :class:`Config`.
 
-    ``mode`` is the file's permission bits. Raises :class:`ConfigError`
-    listing every problem, each with its key and the allowed values.
+    ``mode`` is the file's permission bits and ``owner`` its owner's uid
+    (None: not known, as for a file about to be written). Raises
+    :class:`ConfigError` listing every problem, each with its key and the
+    allowed values.
     """
     problems: list[str] = []
     values = _parse_sections(document, problems)
     _check_exchange(values["exchange"], document.get("exchange"), problems)
     _check_notifications(values, problems)
     _check_secrets_private(values, path, mode, problems)
+    _check_owner(values, path, owner, problems)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise ConfigError(
@@ -216,13 +222,7 @@ def _check_secrets_private(values: dict, path: Path, mode: int, problems: list) 
     An environment variable's name tells nothing, but a command may carry a
     token in its arguments, and a file others can change runs their code.
     """
-    secrets = [
-        value
-        for section in values.values()
-        for value in section.values()
-        if isinstance(value, Secret) and value.command
-    ]
-    if secrets and mode & 0o077:
+    if _secret_commands(values) and mode & 0o077:
         problems.append(
             f"file: {path} holds a secret command and other users can read "
             f"or change it (mode {mode:04o}); run: chmod 600 {path}"
@@ -232,6 +232,31 @@ def _check_secrets_private(values: dict, path: Path, mode: int, problems: list) 
         problems.append(
             f"file: {path} can be changed by any user (mode {mode:04o}); "
             f"run: chmod 600 {path}"
+        )
+
+
+def _secret_commands(values: dict) -> list[Secret]:
+    return [
+        value
+        for section in values.values()
+        for value in section.values()
+        if isinstance(value, Secret) and value.command
+    ]
+
+
+def _check_owner(values: dict, path: Path, owner: int | None, problems: list) -> None:
+    """Refuse code named by a file another user owns: they could make it theirs.
+
+    Secret commands and the skip rule run as the user exsync runs as (often
+    a service account, from cron). Files of root are trusted, as ssh does.
+    """
+    if owner is None or owner in (0, os.geteuid()):
+        return
+    if _secret_commands(values) or values["sync"].get("skip_contact"):
+        problems.append(
+            f"file: {path} belongs to another user (uid {owner}) and names code "
+            "exsync runs (a secret command or the skip rule); "
+            f"run: chown {os.geteuid()} {path}"
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 
 import pytest
 
@@ -18,6 +19,7 @@ from exsync.config import (
     to_toml_dict,
     write_config,
 )
+from exsync.configcheck import check_config
 from exsync.errors import ConfigError
 
 VALID = """
@@ -375,3 +377,49 @@ def test_load_config_frequency_beyond_a_year_names_the_range(tmp_path):
         "notifications.frequency_minutes: 1000000000000 is not allowed; "
         "use a whole number from 1 to 525600"
     ]
+
+
+SKIP_RULE = VALID + '[sync]\nskip_contact = "rules:skip"\n'
+
+
+def test_check_config_skip_rule_in_file_of_other_user_refused(tmp_path):
+    path = tmp_path / "config.toml"
+
+    with pytest.raises(ConfigError) as caught:
+        check_config(tomllib.loads(SKIP_RULE), path, 0o600, owner=os.geteuid() + 1)
+
+    assert caught.value.problems == [
+        f"file: {path} belongs to another user (uid {os.geteuid() + 1}) and "
+        "names code exsync runs (a secret command or the skip rule); "
+        f"run: chown {os.geteuid()} {path}"
+    ]
+
+
+def test_check_config_env_secret_in_file_of_other_user_accepted(tmp_path):
+    config = check_config(
+        tomllib.loads(VALID), tmp_path / "c.toml", 0o644, owner=os.geteuid() + 1
+    )
+
+    assert config.exchange.username == "svc-exsync@example.com"
+
+
+def test_check_config_root_owned_file_with_skip_rule_accepted(tmp_path):
+    config = check_config(tomllib.loads(SKIP_RULE), tmp_path / "c.toml", 0o600, owner=0)
+
+    assert config.sync.skip_contact == "rules:skip"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_load_config_file_given_away_with_secret_command_refused(tmp_path):
+    path = write(tmp_path, VALID.replace('env = "EXSYNC_PASSWORD"', 'command = "x"'))
+    os.chown(path, 65534, 65534)
+
+    found = problems_of_path(path)
+
+    assert found[0].startswith(f"file: {path} belongs to another user (uid 65534)")
+
+
+def problems_of_path(path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value.problems
