@@ -246,3 +246,13 @@ def test_configure_interactive_secret_command_default_masked(runner, tmp_path):
     assert "Command that prints it [vault ****]: " in result.stdout
     assert "abc" not in result.stdout
     assert load_config(path).exchange.password.command == "vault read -token=abc"
+
+
+def test_configure_over_binary_file_replaces_it(runner, tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff")
+
+    result = configure(runner, path, "--non-interactive", *REQUIRED)
+
+    assert result.exit_code == 0
+    assert load_config(path).exchange.username == "svc@example.com"
