@@ -62,12 +62,18 @@ def _contains(value: str, wanted: str, mode: str, comparison: str) -> bool:
 def matches(element: etree._Element, item: dict) -> bool:
     """Evaluate one restriction element against an item."""
     name = etree.QName(element).localname
-    if name == "And":
-        return all(matches(child, item) for child in element)
-    if name == "Or":
-        return any(matches(child, item) for child in element)
-    if name == "Not":
-        return not matches(element[0], item)
+    if name in ("And", "Or", "Not"):
+        operands = [child for child in element if isinstance(child.tag, str)]
+        # The schema: Not takes exactly one expression, And and Or one or more.
+        if not operands or (name == "Not" and len(operands) > 1):
+            raise schema_error(
+                f"The '{name}' element has the wrong number of operands."
+            )
+        if name == "And":
+            return all(matches(child, item) for child in operands)
+        if name == "Or":
+            return any(matches(child, item) for child in operands)
+        return not matches(operands[0], item)
     uri, constant = _field_and_constant(element)
     values = _values(item, uri)
     if name == "Exists":
@@ -142,6 +148,8 @@ def find_item(call: Call) -> str:
     limit, offset, base, paging_error = _page_view(call)
     restriction = call.child("Restriction")
     parents = call.child("ParentFolderIds")
+    if parents is None or not len(parents):
+        raise schema_error("FindItem requires ParentFolderIds with a folder.")
     messages = []
     for folder_element in parents if parents is not None else []:
         if not isinstance(folder_element.tag, str):

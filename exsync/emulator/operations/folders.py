@@ -87,7 +87,9 @@ def get_folder(call: Call) -> str:
     props = _folder_shape(call)
     messages = []
     container = call.child("FolderIds")
-    for folder in container if container is not None else []:
+    if container is None or not len(container):
+        raise schema_error("GetFolder requires FolderIds with a folder.")
+    for folder in container:
         if not isinstance(folder.tag, str):
             continue
         try:

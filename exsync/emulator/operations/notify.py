@@ -60,6 +60,9 @@ def subscribe(call: Call) -> str:
         raise schema_error(f"StatusFrequency '{frequency}' is out of range.")
     events = request.find(t("EventTypes"))
     kinds = {(e.text or "").strip() for e in events} if events is not None else set()
+    unknown = sorted(kinds - set(EVENT_TYPES))
+    if unknown:
+        raise schema_error(f"The EventType value '{unknown[0]}' is invalid.")
     watermark = (request.findtext(t("Watermark")) or "").strip() or None
     folders = request.find(t("FolderIds"))
     try:
