@@ -156,3 +156,25 @@ def test_connections_past_the_limit_get_503_until_others_close(emulator):
         time.sleep(0.05)
         served = post(emulator, soap(GET_ROOT))[0]
     assert (refused, served) == (503, 200)
+
+
+def test_connection_close_is_honoured_after_the_answer(emulator):
+    path = urlsplit(emulator.url).path
+    body = soap(GET_ROOT)
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {BASIC}\r\n"
+        f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    # _raw reads until the server closes; a kept-open socket would time out.
+    reply = _raw(emulator, request, timeout=3)
+    assert (reply.startswith(b"HTTP/1.1 200"), reply.count(b"HTTP/1.1")) == (True, 1)
+
+
+def test_xinclude_element_is_refused_not_processed(emulator):
+    include = (
+        '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" '
+        'href="file:///etc/hostname" parse="text"/>'
+    )
+    request = GET_ROOT.replace('Id="root"/>', f'Id="root"/>{include}')
+    status, _, body = post(emulator, soap(request))
+    assert (status, b"ErrorSchemaValidation" in body) == (500, True)
