@@ -119,6 +119,13 @@ class OperatorsFile:
         Raises :class:`InputError` when the file cannot be read or decoded,
         or its header has no address column.
         """
+        # The file is read twice (to detect the encoding, then the rows),
+        # which a pipe cannot do, and a device may never end.
+        if self.path.exists() and not self.path.is_file():
+            raise InputError(
+                f"{self.path} is not a regular file (a pipe or a device); "
+                "save it to a file first"
+            )
         encoding = self.encoding = self.encoding or self._detect_encoding()
         try:
             with self.path.open(encoding=encoding, newline="", errors="strict") as f:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import tracemalloc
 
 import pytest
@@ -292,3 +293,15 @@ def test_rows_utf16_without_byte_order_mark_read_when_named(tmp_path):
     rows, _ = read(tmp_path, data, encoding="utf-16-le")
 
     assert rows == [OperatorRow(1, 2, "ann@example.com", None, "Ann", True)]
+
+
+def test_rows_pipe_refused_as_not_a_regular_file(tmp_path):
+    path = tmp_path / "staff.csv"
+    os.mkfifo(path)
+
+    with pytest.raises(InputError) as caught:
+        list(OperatorsFile(path).rows())
+
+    assert caught.value.message == (
+        f"{path} is not a regular file (a pipe or a device); save it to a file first"
+    )
