@@ -98,3 +98,32 @@ def test_update_with_one_bad_change_applies_none(emulator):
         first["change_key"],
         None,
     )
+
+
+def test_delete_of_an_already_deleted_item_is_item_not_found(emulator):
+    item_id = emulator.owner(ALICE).contacts()[0]["item_id"]
+    request = (
+        '<m:DeleteItem DeleteType="HardDelete"><m:ItemIds>'
+        f'<t:ItemId Id="{item_id}"/></m:ItemIds></m:DeleteItem>'
+    )
+    first = _call(emulator, request)
+    assert (first, _call(emulator, request)) == (
+        (200, "NoError"),
+        (200, "ErrorItemNotFound"),
+    )
+
+
+def test_get_item_with_a_thousand_ids_answers_one_message_each(emulator):
+    live, gone = emulator.owner(ALICE).contacts()
+    emulator.owner(ALICE).delete_contact(gone["item_id"])
+    ids = "".join(
+        f'<t:ItemId Id="{(live, gone)[n % 2]["item_id"]}"/>' for n in range(1000)
+    )
+    request = (
+        "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
+        f"<m:ItemIds>{ids}</m:ItemIds></m:GetItem>"
+    )
+    data = soap(request).replace(b"</s:Header>", IMPERSONATE.encode() + b"</s:Header>")
+    _, _, body = post(emulator, data)
+    codes = re.findall(rb"<m:ResponseCode>(\w+)<", body)
+    assert (codes[:2], len(codes)) == ([b"NoError", b"ErrorItemNotFound"], 1000)
