@@ -201,9 +201,11 @@ def parse_callable_name(value: Any) -> str:
 
 def parse_env_name(value: Any) -> str:
     """Accept an environment variable name. Raises :class:`InvalidValue`."""
+    # Not quoted back: people paste the secret itself here by mistake.
     if not isinstance(value, str) or not _ENV_NAME.match(value.strip()):
         raise InvalidValue(
-            f"{value!r} is not allowed; use a variable name such as EXSYNC_PASSWORD"
+            "not a variable name (was the secret itself given?); use a name "
+            "such as EXSYNC_PASSWORD"
         )
     return value.strip()
 

@@ -11,6 +11,7 @@ from exsync.validation import (
     is_loopback_host,
     parse_callable_name,
     parse_command,
+    parse_env_name,
     parse_exchange_url,
 )
 
@@ -66,4 +67,14 @@ def test_split_named_address_quoted_name():
     assert split_named_address('"Lee, Ann" <ann@example.com>') == (
         "Lee, Ann",
         "ann@example.com",
+    )
+
+
+def test_parse_env_name_password_given_instead_not_echoed():
+    with pytest.raises(InvalidValue) as caught:
+        parse_env_name("Hunter2!")
+
+    assert str(caught.value) == (
+        "not a variable name (was the secret itself given?); use a name such as "
+        "EXSYNC_PASSWORD"
     )
