@@ -21,6 +21,7 @@ from rich.text import Text
 
 from exsync import __version__
 from exsync.errors import ConfigError, ExitCode, ExsyncError, StoreError
+from exsync.logsetup import hide_secrets
 
 # Modules under exsync.cli that define commands, each exporting COMMANDS: a
 # list of click commands. A module that is missing is skipped, so a
@@ -62,12 +63,14 @@ def _stderr() -> Console:
 def show_error(error: ExsyncError) -> None:
     """Print an :class:`ExsyncError` as people should see it, on stderr."""
     # Messages quote what people typed and what files hold: never markup.
+    # A library's error text may quote a revealed secret: masked as in logs.
     console = _stderr()
-    console.print(Text.assemble(("Error:", "bold red"), " ", error.message))
+    message = hide_secrets(error.message)
+    console.print(Text.assemble(("Error:", "bold red"), " ", message))
     for problem in getattr(error, "problems", []):
-        console.print(f"  - {problem}", markup=False)
+        console.print(f"  - {hide_secrets(problem)}", markup=False)
     if error.hint:
-        console.print(Text.assemble(("Hint:", "dim"), " ", error.hint))
+        console.print(Text.assemble(("Hint:", "dim"), " ", hide_secrets(error.hint)))
 
 
 class ExsyncGroup(click.Group):
@@ -87,7 +90,7 @@ class ExsyncGroup(click.Group):
                 raise store_error from error
         except ExsyncError as error:
             if _verbosity(ctx) > 0:
-                traceback.print_exc()
+                sys.stderr.write(hide_secrets(traceback.format_exc()))
             show_error(error)
             ctx.exit(int(error.exit_code))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -97,7 +100,7 @@ class ExsyncGroup(click.Group):
             ctx.exit(130)
         except Exception as error:  # noqa: BLE001 - the last resort is the point
             if _verbosity(ctx) > 0:
-                traceback.print_exc()
+                sys.stderr.write(hide_secrets(traceback.format_exc()))
             show_error(
                 ExsyncError(
                     f"unexpected {type(error).__name__}: {error}",

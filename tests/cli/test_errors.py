@@ -8,6 +8,8 @@ import click
 
 from exsync import __version__
 from exsync.cli import ExsyncGroup, cli, verbosity_options
+from exsync.config import Secret
+from exsync.credentials import reveal
 from exsync.errors import StoreError
 
 
@@ -157,3 +159,13 @@ def test_sqlite_programming_error_stays_bug_exit_70(runner):
     result = runner.invoke(group_raising(error), ["fail"])
 
     assert result.exit_code == 70
+
+
+def test_unexpected_error_quoting_revealed_secret_masks_it(runner, monkeypatch):
+    monkeypatch.setenv("EXSYNC_TEST_SECRET", "pl4nted-s3cret")
+    secret = reveal(Secret(env="EXSYNC_TEST_SECRET"))
+
+    result = runner.invoke(group_raising(ValueError(f"bad {secret}")), ["fail"])
+
+    assert result.exit_code == 70
+    assert result.stderr.startswith("Error: unexpected ValueError: bad ****\n")
