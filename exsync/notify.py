@@ -5,12 +5,15 @@ mailbox first fails, counts every further failed attempt, and is resolved
 by the first attempt that works. Each operator has at most one open
 incident (a unique index sees to it).
 
-Emails go out at the end of a run, through :func:`send_due_emails`: one
-failure email per incident once the mailbox has kept failing for the
+Emails go out at the end of a run, through :func:`send_due_emails`. Each
+incident gets one failure email once its mailbox has kept failing for the
 notification frequency, and one recovery email when an incident that had
-a failure email is resolved. An email is marked sent only after the SMTP
-server accepted it, so a run that cannot reach the server leaves it for
-the next run; it is never fatal to the sync.
+a failure email is resolved. What falls due in one run goes out as at most
+two messages, a failure digest and a recovery digest (see
+:mod:`exsync.digest`), so an outage that hits every mailbox makes one
+email, not one per mailbox. An incident is marked emailed only after the
+SMTP server accepted the message naming it, so a run that cannot reach the
+server leaves it for the next run; it is never fatal to the sync.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import logging
 import smtplib
 import socket
 import ssl
-import textwrap
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -31,42 +33,27 @@ from email.utils import format_datetime, make_msgid
 from sqlite_utils import Database
 
 from exsync.config import Config, SmtpSettings
+from exsync.digest import Digest, compose_failures, compose_recoveries
 from exsync.errors import CredentialError
-from exsync.failures import CATALOGUE, FailureKind
+from exsync.failures import FailureKind
 
 logger = logging.getLogger(__name__)
-
-# cron starts runs a few seconds late or early and runs last a varying
-# time, so "failing for 30 minutes" measured across two runs 30 minutes
-# apart can come out at 29 minutes and some seconds.
-CRON_JITTER = timedelta(minutes=1)
 
 
 @dataclass
 class EmailReport:
     """What :func:`send_due_emails` did."""
 
+    # Counts of messages; each names one or more mailboxes.
     sent: int = 0
     failed: int = 0  # due, but the SMTP server did not take them: next run
     not_configured: int = 0  # due, but no failure recipients are set
+    mailboxes: int = 0  # incidents named in the messages sent
     errors: list[str] = field(default_factory=list)
 
     @property
     def due(self) -> int:
         return self.sent + self.failed + self.not_configured
-
-
-@dataclass(frozen=True)
-class _Email:
-    incident_id: int
-    recovery: bool
-    subject: str
-    body: str
-
-    @property
-    def column(self) -> str:
-        """The failures column that marks this email sent."""
-        return "recovery_emailed_at" if self.recovery else "emailed_at"
 
 
 def record_outcome(
@@ -117,8 +104,8 @@ def send_due_emails(db: Database, config: Config, now: datetime) -> EmailReport:
     :class:`sqlite3.Error` only when the store fails.
     """
     report = EmailReport()
-    emails = _due_emails(db, config, now)
-    if not emails:
+    digests = _due_digests(db, config, now)
+    if not digests:
         return report
 
     recipients = config.notifications.failure_recipients
@@ -126,27 +113,28 @@ def send_due_emails(db: Database, config: Config, now: datetime) -> EmailReport:
         logger.warning(
             "%d failure or recovery email(s) are due, but "
             "notifications.failure_recipients is not set",
-            len(emails),
+            len(digests),
         )
-        report.not_configured = len(emails)
+        report.not_configured = len(digests)
         return report
 
     try:
         with _connect(config.smtp) as smtp:
-            for email in emails:
-                smtp.send_message(_message(email, config, now))
-                _mark_sent(db, email, now)
+            for digest in digests:
+                smtp.send_message(_message(digest, config, now))
+                _mark_sent(db, digest, now)
                 report.sent += 1
+                report.mailboxes += len(digest.incident_ids)
     except (smtplib.SMTPException, OSError, CredentialError) as error:
         detail = _describe_smtp_error(error)
         logger.error(
             "could not send %d email(s) through %s:%d: %s; trying again next run",
-            len(emails) - report.sent,
+            len(digests) - report.sent,
             config.smtp.host,
             config.smtp.port,
             detail,
         )
-        report.failed = len(emails) - report.sent
+        report.failed = len(digests) - report.sent
         report.errors.append(detail)
     return report
 
@@ -176,91 +164,47 @@ _INCIDENTS = (
 )
 
 
-def _due_emails(db: Database, config: Config, now: datetime) -> list[_Email]:
+def cron_allowance(frequency: timedelta) -> timedelta:
+    """How much earlier than ``frequency`` a failure email may go out.
+
+    cron starts runs a few seconds early or late and runs last a varying
+    time, so "failing for 30 minutes", measured between two runs 30 minutes
+    apart, can come out at 29 minutes and some seconds; without an
+    allowance the email would wait a whole further slot. The drift is
+    seconds, so the allowance is a tenth of the frequency, at most a
+    minute: a short frequency is not swallowed by it (a fixed minute made
+    a one-minute frequency send at the first retry).
+    """
+    return min(frequency / 10, timedelta(minutes=1))
+
+
+def _due_digests(db: Database, config: Config, now: datetime) -> list[Digest]:
     frequency = timedelta(minutes=config.notifications.frequency_minutes)
-    cutoff = format_stamp(now - frequency + CRON_JITTER)
-    failing = db.query(
-        _INCIDENTS + "WHERE f.resolved_at IS NULL AND f.emailed_at IS NULL "
-        "AND f.attempts >= 2 AND f.first_failed_at <= ? ORDER BY f.id",
-        [cutoff],
+    cutoff = format_stamp(now - frequency + cron_allowance(frequency))
+    failing = list(
+        db.query(
+            _INCIDENTS + "WHERE f.resolved_at IS NULL AND f.emailed_at IS NULL "
+            "AND f.attempts >= 2 AND f.first_failed_at <= ? ORDER BY f.id",
+            [cutoff],
+        )
+    )
+    recovered = list(
+        db.query(
+            _INCIDENTS + "WHERE f.resolved_at IS NOT NULL "
+            "AND f.emailed_at IS NOT NULL AND f.recovery_emailed_at IS NULL "
+            "ORDER BY f.id"
+        )
     )
     footer = f"\n-- \nexsync on {socket.gethostname()}, store {config.store.path}"
-    emails = [_failure_email(row, footer) for row in failing]
-    recovered = db.query(
-        _INCIDENTS + "WHERE f.resolved_at IS NOT NULL AND f.emailed_at IS NOT NULL "
-        "AND f.recovery_emailed_at IS NULL ORDER BY f.id"
-    )
-    return emails + [_recovery_email(row, footer) for row in recovered]
+    digests = []
+    if failing:
+        digests.append(compose_failures(failing, footer))
+    if recovered:
+        digests.append(compose_recoveries(recovered, footer))
+    return digests
 
 
-def _failure_email(incident: dict, footer: str) -> _Email:
-    kind = _kind_of(incident["code"])
-    body = "\n".join(
-        [
-            f"exsync cannot sync the Exchange contacts of {_mailbox(incident)}.",
-            "",
-            f"Error:   {kind.title} [{kind.code}]",
-            f"Detail:  {incident['message']}",
-            f"Since:   {_show_stamp(incident['first_failed_at'])}, "
-            f"{incident['attempts']} attempts, the last at "
-            f"{_show_stamp(incident['last_failed_at'])}",
-            "",
-            "What to do:",
-            textwrap.fill(kind.advice, width=72),
-            "",
-            textwrap.fill(
-                "exsync keeps trying at every run, and sends one more email "
-                "when this mailbox syncs again. 'exsync status' shows every "
-                "mailbox; 'exsync doctor' checks the connection and the "
-                "mailbox access.",
-                width=72,
-            ),
-            footer,
-        ]
-    )
-    subject = f"exsync: contact sync failing for {incident['email']}: {kind.title}"
-    return _Email(incident["id"], False, subject, body)
-
-
-def _recovery_email(incident: dict, footer: str) -> _Email:
-    kind = _kind_of(incident["code"])
-    body = "\n".join(
-        [
-            f"The Exchange contacts of {_mailbox(incident)} sync again.",
-            "",
-            f"Recovered: {_show_stamp(incident['resolved_at'])}",
-            f"Failing since: {_show_stamp(incident['first_failed_at'])}, "
-            f"{incident['attempts']} failed attempts",
-            f"Last error: {kind.title} [{kind.code}]",
-            "",
-            "Nothing more to do. Changes made in the meantime are picked up by "
-            "the sync.",
-            footer,
-        ]
-    )
-    subject = f"exsync: contact sync working again for {incident['email']}"
-    return _Email(incident["id"], True, subject, body)
-
-
-def _kind_of(code: str) -> FailureKind:
-    # A store written by another version may hold a code this one lacks.
-    return CATALOGUE.get(code) or FailureKind(
-        code, code, CATALOGUE["unexpected"].advice, retryable=False
-    )
-
-
-def _mailbox(incident: dict) -> str:
-    name, address = incident["name"], incident["email"]
-    mailbox = f"{name} <{address}>" if name else address
-    return f"{mailbox} (operator {incident['operator_id']})"
-
-
-def _show_stamp(stamp: str) -> str:
-    # "2026-12-04T16:00:00.000Z" -> "2026-12-04 16:00 UTC"
-    return f"{stamp[:10]} {stamp[11:16]} UTC"
-
-
-def _message(email: _Email, config: Config, now: datetime) -> EmailMessage:
+def _message(email: Digest, config: Config, now: datetime) -> EmailMessage:
     # RFC 2047 headers and a UTF-8 body: any server takes them, whether or
     # not it offers SMTPUTF8.
     message = EmailMessage(policy=SMTP_POLICY)
@@ -326,14 +270,19 @@ def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, reply)
 
 
-def _mark_sent(db: Database, email: _Email, now: datetime) -> None:
-    # A fixed column name from _Email, never user input.
-    db.execute(
-        f"UPDATE failures SET {email.column} = ? WHERE id = ?",
-        [format_stamp(now), email.incident_id],
-    )
-    kind = "recovery" if email.recovery else "failure"
-    logger.info("sent the %s email for incident %d", kind, email.incident_id)
+def _mark_sent(db: Database, digest: Digest, now: datetime) -> None:
+    column = "recovery_emailed_at" if digest.recovery else "emailed_at"
+    with db.atomic():
+        # A fixed column name, never user input; ids in bounded batches.
+        for start in range(0, len(digest.incident_ids), 500):
+            batch = digest.incident_ids[start : start + 500]
+            marks = ", ".join("?" * len(batch))
+            db.execute(
+                f"UPDATE failures SET {column} = ? WHERE id IN ({marks})",
+                [format_stamp(now), *batch],
+            )
+    kind = "recovery" if digest.recovery else "failure"
+    logger.info("sent the %s email for %d incident(s)", kind, len(digest.incident_ids))
 
 
 def _describe_smtp_error(error: BaseException) -> str:

@@ -286,3 +286,30 @@ def test_send_due_emails_login_without_starttls_to_remote_host_is_refused(
 
     assert report.failed == 1
     assert "without encryption" in report.errors[0]
+
+
+def _due_after(db, smtp_server, frequency: int, elapsed: timedelta) -> int:
+    config = make_config(smtp_server)
+    config = replace(
+        config,
+        notifications=replace(config.notifications, frequency_minutes=frequency),
+    )
+    record_outcome(db, OPERATOR_ID, BLOCKED, T0)
+    record_outcome(db, OPERATOR_ID, BLOCKED, T0 + elapsed)
+    return send_due_emails(db, config, T0 + elapsed).due
+
+
+def test_send_due_emails_frequency_1_at_50_seconds_is_not_due(db, smtp_server):
+    assert _due_after(db, smtp_server, 1, timedelta(seconds=50)) == 0
+
+
+def test_send_due_emails_frequency_1_at_55_seconds_is_due(db, smtp_server):
+    assert _due_after(db, smtp_server, 1, timedelta(seconds=55)) == 1
+
+
+def test_send_due_emails_frequency_30_at_28_minutes_is_not_due(db, smtp_server):
+    assert _due_after(db, smtp_server, 30, timedelta(minutes=28, seconds=59)) == 0
+
+
+def test_send_due_emails_frequency_30_at_29_minutes_is_due(db, smtp_server):
+    assert _due_after(db, smtp_server, 30, timedelta(minutes=29)) == 1
