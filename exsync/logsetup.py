@@ -18,15 +18,18 @@ MASK = "****"
 # At --debug, exchangelib logs every request's headers (Basic and NTLM
 # credentials ride in Authorization) and the OAuth2 libraries log token
 # requests and answers: the credential part is masked wherever it appears.
+_TOKEN_KEYS = r"(?:client_secret|access_token|refresh_token|id_token)"
 _CREDENTIALS = (
+    # {'Authorization': 'Basic ...'}: a logged dict of headers
+    re.compile(r"(?i)(['\"](?:proxy-)?authorization['\"]\s*:\s*['\"])[^'\"]+"),
+    # Authorization: NTLM ...: a header line
     re.compile(
-        r"(?i)(\b(?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)"
-        r"(?:(?:basic|bearer|ntlm|negotiate)\s+)?[^'\"\s,}]+"
+        r"(?i)(\b(?:proxy-)?authorization:\s*)(?:basic|bearer|ntlm|negotiate)\s+\S+"
     ),
-    re.compile(
-        r"(?i)(\b(?:client_secret|access_token|refresh_token|id_token)['\"]?"
-        r"\s*[:=]\s*['\"]?)[^'\"&\s,}]+"
-    ),
+    # "access_token": "...": a JSON answer
+    re.compile(rf"(?i)(['\"]{_TOKEN_KEYS}['\"]\s*:\s*['\"])[^'\"]+"),
+    # client_secret=...: a form-encoded request
+    re.compile(rf"(?i)(\b{_TOKEN_KEYS}=)[^&\s'\",]+"),
 )
 # Values revealed by exsync.credentials in this process; shorter ones would
 # mask ordinary text.

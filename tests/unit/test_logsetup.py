@@ -9,7 +9,7 @@ from rich.logging import RichHandler
 
 from exsync.config import Secret
 from exsync.credentials import reveal
-from exsync.logsetup import setup_logging
+from exsync.logsetup import hide_secrets, setup_logging
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +106,9 @@ def test_setup_logging_hides_revealed_secret_in_traceback(capsys, monkeypatch):
     output = capsys.readouterr().err
     assert "pl4nted-s3cret" not in output
     assert "failed with ****" in output and "ValueError: login **** refused" in output
+
+
+def test_hide_secrets_config_problem_text_kept():
+    text = "exchange.client_secret: missing; auth = 'oauth2' needs it"
+
+    assert hide_secrets(text) == text
