@@ -62,7 +62,9 @@ class Emulator:
         self.state_file = Path(state_file) if state_file else None
         self.time_scale = float(time_scale)
         self.allow_remote_push = allow_remote_push
-        # Seconds a request may take to arrive once its first byte is in.
+        # Seconds a keep-alive connection may wait idle for its next request
+        # (IIS: two minutes), and a request may take to arrive once begun.
+        self.idle_timeout = 120.0
         self.request_timeout = 30.0
         # Open connections served at once (a thread each); more get 503.
         self.max_connections = 200

@@ -133,7 +133,8 @@ class EwsHandler(BaseHTTPRequestHandler):
         super().finish()
 
     def handle_one_request(self) -> None:
-        self.reader.expect_request(self.timeout, self.server.emulator.request_timeout)
+        emulator = self.server.emulator
+        self.reader.expect_request(emulator.idle_timeout, emulator.request_timeout)
         super().handle_one_request()
 
     def log_message(self, format: str, *args) -> None:

@@ -178,3 +178,12 @@ def test_xinclude_element_is_refused_not_processed(emulator):
     request = GET_ROOT.replace('Id="root"/>', f'Id="root"/>{include}')
     status, _, body = post(emulator, soap(request))
     assert (status, b"ErrorSchemaValidation" in body) == (500, True)
+
+
+def test_idle_keep_alive_connection_is_closed_after_the_idle_timeout(emulator):
+    emulator.idle_timeout = 0.5
+    parts = urlsplit(emulator.url)
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as idle:
+        closed = idle.recv(10) == b""
+    assert (closed, time.monotonic() - started < 3) == (True, True)
