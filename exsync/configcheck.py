@@ -227,6 +227,12 @@ def _check_secrets_private(values: dict, path: Path, mode: int, problems: list) 
             f"file: {path} holds a secret command and other users can read "
             f"or change it (mode {mode:04o}); run: chmod 600 {path}"
         )
+    elif values["sync"].get("skip_contact") and mode & 0o022:
+        # The group could point the skip rule at a module of its own.
+        problems.append(
+            f"file: {path} names a skip rule and other users can change it "
+            f"(mode {mode:04o}); run: chmod 600 {path}"
+        )
     elif mode & 0o002:
         # Anyone could point the secrets or the skip rule at their own code.
         problems.append(

@@ -423,3 +423,20 @@ def problems_of_path(path):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     return caught.value.problems
+
+
+def test_load_config_skip_rule_in_group_writable_file_refused(tmp_path):
+    path = tmp_path / "config.toml"
+
+    found = problems_of(tmp_path, SKIP_RULE, mode=0o660)
+
+    assert found == [
+        f"file: {path} names a skip rule and other users can change it "
+        f"(mode 0660); run: chmod 600 {path}"
+    ]
+
+
+def test_load_config_skip_rule_in_readable_file_accepted(tmp_path):
+    config = load_config(write(tmp_path, SKIP_RULE, mode=0o644))
+
+    assert config.sync.skip_contact == "rules:skip"
