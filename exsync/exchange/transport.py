@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import requests
 from exchangelib import errors as ews_errors
-from exchangelib.protocol import FailFast, NoVerifyHTTPAdapter
+from exchangelib.protocol import BaseProtocol, FailFast, NoVerifyHTTPAdapter
 
 from exsync.errors import (
     ExchangeAuthError,
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # Waits after a dropped connection, when the server named no back-off.
 _RECONNECT_WAITS = (0.2, 1.0, 3.0)
+# Waits when Exchange is busy but named no back-off (ErrorServerBusy as a
+# response code): a few short tries, then the next run carries on.
+_BUSY_WAITS = (1.0, 3.0, 6.0)
 _MAX_BUSY_RETRIES = 8
 READ_CHUNK_BYTES = 64 * 1024
 _TLS_WORDS = re.compile(r"ssl|tls|certificate|handshake", re.IGNORECASE)
@@ -89,20 +92,24 @@ def call_with_retry(request: Callable[[], _T], deadline: float | None) -> _T:
 class _Retryable(Exception):
     """Internal: a transient error, with the error to raise if retries end."""
 
-    def __init__(self, final: ExsyncError, back_off: float | None) -> None:
+    def __init__(
+        self,
+        final: ExsyncError,
+        back_off: float | None,
+        waits: tuple[float, ...] = _RECONNECT_WAITS,
+    ) -> None:
         super().__init__(final.message)
         self.final = final
         self.back_off = back_off
-        # A server's back-off is honoured while the slot lasts; a lost
-        # connection is retried only a few times.
-        self.max_attempts = (
-            _MAX_BUSY_RETRIES if back_off is not None else len(_RECONNECT_WAITS)
-        )
+        self.waits = waits
+        # A server's back-off is honoured while the slot lasts; anything
+        # else is retried only a few times.
+        self.max_attempts = _MAX_BUSY_RETRIES if back_off is not None else len(waits)
 
     def wait_seconds(self, attempt: int) -> float:
         if self.back_off is not None:
             return self.back_off
-        return _RECONNECT_WAITS[min(attempt, len(_RECONNECT_WAITS) - 1)]
+        return self.waits[min(attempt, len(self.waits) - 1)]
 
 
 class _BulkReadResponse(requests.Response):
@@ -195,7 +202,7 @@ def translate_errors(request: Callable[[], _T]) -> _T:
             hint="the next run continues where this one stopped.",
         )
         final.__cause__ = error
-        raise _Retryable(final, error.back_off) from error
+        raise _Retryable(final, _named_back_off(error), _BUSY_WAITS) from error
     except ews_errors.ErrorTimeoutExpired as error:
         final = ExchangeUnreachableError(f"Exchange did not answer: {error}")
         final.__cause__ = error
@@ -222,6 +229,16 @@ def translate_errors(request: Callable[[], _T]) -> _T:
         if _is_tls_failure(error):
             raise TlsError(f"cannot connect to Exchange securely: {error}") from error
         raise ExchangeUnreachableError(f"cannot reach Exchange: {error}") from error
+
+
+def _named_back_off(error: ews_errors.ErrorServerBusy) -> float | None:
+    # For ErrorServerBusy as a response code exchangelib drops the server's
+    # BackOffMilliseconds and fills in its own RETRY_WAIT (10 s); honoured
+    # eight times over, that made a busy mailbox hold a run for 80 s.
+    back_off = error.back_off
+    if not back_off or back_off == BaseProtocol.RETRY_WAIT:
+        return None
+    return back_off
 
 
 def _is_tls_failure(error: BaseException) -> bool:

@@ -4,7 +4,10 @@ uninterrupted run ends.
 The emulator (in this process) adds latency to every request so that kills
 land while a page is in flight, being parsed or being committed. Each kill
 is timed from the moment the emulator has served the k-th SyncFolderItems
-request of that process, plus a few milliseconds that vary with k.
+request of that process, plus a few milliseconds that vary with k. From
+that moment on the emulator holds every new request, so a kill meant for
+the middle of a run cannot land after its end however loaded the machine
+is (the process may still parse and commit the pages it already has).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ CONTACTS = 40
 BATCH = 5
 KILL_POINTS = 12
 LATENCY = 0.015
+# How long requests are held while a kill is on its way.
+HOLD = 3.0
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -68,9 +73,23 @@ def _kill_at(emulator, config_path, k: int) -> None:
         if time.monotonic() > deadline:
             break
         time.sleep(0.001)
+    hold = _hold_requests(emulator)
     time.sleep((k * 7 % 20) / 1000)
     process.send_signal(signal.SIGKILL)
     process.communicate()
+    _release_requests(emulator, hold)
+
+
+def _hold_requests(emulator):
+    # The emulator delays a request by its first latency rule only, so the
+    # pacing rule goes while the hold lasts.
+    emulator.faults.clear()
+    return emulator.faults.latency(seconds=HOLD)
+
+
+def _release_requests(emulator, hold) -> None:
+    hold.remove()
+    emulator.faults.latency(seconds=LATENCY)
 
 
 def _reference_run(emulator, config_path):

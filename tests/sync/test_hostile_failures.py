@@ -1,0 +1,67 @@
+"""Hostile failures: throttling as a response code, a locked store, bad options."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from exsync.sync import run_sync
+
+from .conftest import ALICE, contact, store_snapshot
+from .procs import run_exsync, write_test_config
+
+
+def test_sync_server_busy_response_code_gives_up_well_inside_the_slot(
+    emulator, config, db
+):
+    emulator.owner(ALICE).create_contact(contact("Ann Lee"))
+    emulator.faults.server_busy(back_off_ms=30_000, count=None, as_fault=False)
+
+    started = time.monotonic()
+    report = run_sync(config, operator=ALICE)
+    elapsed = time.monotonic() - started
+
+    assert report.mailboxes[0].failure_code == "throttled"
+    assert elapsed < 20
+
+
+def test_sync_store_held_by_another_writer_exits_6_and_keeps_the_store(
+    emulator, config, db, tmp_path
+):
+    emulator.owner(ALICE).create_contact(contact("Ann Lee"))
+    path = write_test_config(config, tmp_path)
+    before = store_snapshot(config.store.path)
+    other = sqlite3.connect(config.store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        result = run_exsync(path, timeout=120)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert result.returncode == 6, result.stderr
+    assert "store" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert store_snapshot(config.store.path) == before
+    assert sqlite3.connect(config.store.path).execute(
+        "PRAGMA integrity_check"
+    ).fetchone() == ("ok",)
+
+
+def test_sync_unknown_operator_exits_2_with_a_clear_message(config, db, tmp_path):
+    path = write_test_config(config, tmp_path)
+
+    result = run_exsync(path, "--operator", "nobody@example.com")
+
+    assert result.returncode == 2
+    assert "no enabled operator has this address" in result.stderr
+
+
+def test_sync_disabled_operator_exits_2_with_a_clear_message(config, db, tmp_path):
+    db.execute("UPDATE operators SET contact_sync = 0 WHERE id = 'op-alice'")
+    path = write_test_config(config, tmp_path)
+
+    result = run_exsync(path, "--operator", ALICE.upper())
+
+    assert result.returncode == 2
+    assert "no enabled operator has this address" in result.stderr
