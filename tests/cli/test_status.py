@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -167,3 +169,21 @@ def test_status_missing_config_exits_3(runner, tmp_path):
 
     assert result.exit_code == 3
     assert "there is no configuration file" in result.stderr
+
+
+def test_status_after_sync_against_closed_port_shows_refused_connection(
+    runner, config_path, db, monkeypatch
+):
+    monkeypatch.setenv("EXSYNC_TEST_UNUSED_PASSWORD", "unused-Hunter2")
+    url = tomllib.loads(config_path.read_text())["exchange"]["url"]
+    endpoint = urlsplit(url).netloc
+    runner.invoke(
+        cli, ["--config", str(config_path), "sync", "--operator", "ann@example.com"]
+    )
+
+    result = _status(runner, config_path, "--json")
+
+    assert result.exit_code == 0, result.stderr
+    ann = json.loads(result.stdout)["operators"][0]
+    assert ann["failure"]["detail"] == f"connection refused by {endpoint}"
+    assert result.stderr == ""
