@@ -25,6 +25,7 @@ _VERSION = re.compile(r"^exchange[ _-]?(\d{4})(?:[ _-]?sp\d)?$", re.IGNORECASE)
 _VERSION_YEARS = {"2010": "Exchange2010", "2013": "Exchange2013"}
 _VERSION_YEARS |= {"2016": "Exchange2016", "2019": "Exchange2016"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_UNSAFE_URL_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _CALLABLE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 
 Parser = Callable[[Any], Any]
@@ -145,6 +146,10 @@ def _split_url(value: Any):
     allowed = "use a URL such as https://mail.example.com/EWS/Exchange.asmx"
     if not isinstance(value, str):
         raise InvalidValue(f"{value!r} is not allowed; {allowed}")
+    # urlsplit quietly drops line breaks and tabs, but the text itself is
+    # what would be sent (and a line break in it could forge a header).
+    if _UNSAFE_URL_CHARACTER.search(value.strip()):
+        raise InvalidValue(f"the URL holds a space or a control character; {allowed}")
     try:
         parts = urlsplit(value.strip())
         parts.port  # noqa: B018 - raises ValueError on a bad port

@@ -78,3 +78,21 @@ def test_parse_env_name_password_given_instead_not_echoed():
         "not a variable name (was the secret itself given?); use a name such as "
         "EXSYNC_PASSWORD"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://mail.example.com/EWS\nX-Injected: 1",
+        "https://mail.exa mple.com/EWS/Exchange.asmx",
+        "https://mail.example.com/EWS/\x00",
+    ],
+)
+def test_parse_exchange_url_space_or_control_character_refused(url):
+    with pytest.raises(InvalidValue) as caught:
+        parse_exchange_url(url, allow_http=False)
+
+    assert str(caught.value) == (
+        "the URL holds a space or a control character; "
+        "use a URL such as https://mail.example.com/EWS/Exchange.asmx"
+    )
