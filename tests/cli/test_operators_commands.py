@@ -247,3 +247,31 @@ def test_import_operators_non_text_codec_is_usage_error(
         f"Error: --encoding: {codec!r} is not a text encoding Python knows; "
         "use e.g. utf-8 or cp1252\n"
     )
+
+
+HOSTILE = (
+    "\ufeffOperator ID; E-mail Address ;Name;Sync?\r\n"
+    '1;Ann@Example.com;"Ann\r\nLee";yes\r\n'
+    ";;;\r\n"
+    "2;\u00a0bob@example.com\u00a0;=cmd|'/C calc'!A0;x\r\n"
+    '3;"Cy <cy@example.com>";"\'); DROP TABLE operators;--";0\r\n'
+)
+
+
+def test_import_operators_hostile_file_twice_second_changes_nothing(
+    runner, config, tmp_path
+):
+    csv = write_csv(tmp_path, HOSTILE)
+
+    first = invoke(runner, config, "import-operators", csv, "--json")
+    second = invoke(runner, config, "import-operators", csv, "--json")
+
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert json.loads(first.stdout)["created"] == 3
+    assert json.loads(second.stdout)["unchanged"] == 3
+    listed = json.loads(invoke(runner, config, "operators", "--json").stdout)
+    assert [(o["id"], o["name"], o["email"], o["contact_sync"]) for o in listed] == [
+        ("1", "Ann Lee", "Ann@Example.com", True),
+        ("2", "=cmd|'/C calc'!A0", "bob@example.com", True),
+        ("3", "'); DROP TABLE operators;--", "cy@example.com", False),
+    ]
