@@ -48,8 +48,10 @@ class Scope:
     def includes(self, contact: dict[str, Any]) -> bool:
         """Whether this Exchange contact syncs. Raises :class:`SkipRuleError`."""
         categories = contact.get("categories") or []
-        wanted = self.category.casefold()
-        if not any(str(c).casefold() == wanted for c in categories):
+        # Outlook shows "PegaSASync " and "PegaSASync" alike, so stray spaces
+        # on either side do not take a contact out of scope.
+        wanted = self.category.strip().casefold()
+        if not any(str(c).strip().casefold() == wanted for c in categories):
             return False
         private = str(contact.get("sensitivity") or "").casefold()
         default = self.sync_private or private not in PRIVATE_SENSITIVITIES

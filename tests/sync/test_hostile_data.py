@@ -1,0 +1,86 @@
+"""Hostile data: odd categories, other operators' contacts, noisy logs, dry runs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from exsync.sync import run_sync
+
+from .conftest import ALICE, BOB, add_crm_contact, contact, crm_rows, link_count
+from .procs import run_exsync, write_test_config
+
+
+def _digest(path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+def test_run_sync_category_with_a_trailing_space_still_matches(emulator, config, db):
+    emulator.owner(ALICE).create_contact(contact("Ann Lee", categories=["PegaSASync "]))
+
+    run_sync(config, operator=ALICE)
+
+    assert [row["display_name"] for row in crm_rows(db)] == ["Ann Lee"]
+
+
+def test_run_sync_other_operators_contact_with_the_same_email_is_not_linked(
+    emulator, config, db
+):
+    bobs = add_crm_contact(
+        db,
+        "op-bob",
+        "Ann Lee",
+        emails=[{"label": "EmailAddress1", "address": "a@x.io"}],
+    )
+    emulator.owner(ALICE).create_contact(contact("Ann Lee", email="A@X.io"))
+
+    run_sync(config, operator=ALICE)
+
+    alices = crm_rows(db)
+    assert len(alices) == 1 and alices[0]["id"] != bobs
+    assert link_count(db, "op-bob") == 0
+
+
+def test_run_sync_fifty_categories_and_a_one_megabyte_note_sync(emulator, config, db):
+    categories = [f"Tag {n}" for n in range(49)] + ["PegaSASync"]
+    note = "x" * 1_000_000
+    emulator.owner(ALICE).create_contact(
+        contact("Ann Lee", categories=categories, body=note)
+    )
+
+    run_sync(config, operator=ALICE)
+
+    assert crm_rows(db)[0]["notes"] == note
+
+
+def test_sync_dry_run_leaves_every_store_file_unchanged(emulator, config, db, tmp_path):
+    emulator.owner(ALICE).create_contact(contact("Ann Lee", email="ann@x.io"))
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = write_test_config(config, tmp_path)
+    store = config.store.path
+    wal = store.with_name(store.name + "-wal")
+    before = _digest(store)
+
+    result = run_exsync(path, "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert _digest(store) == before
+    # Whatever the dry run wrote would sit in the log until a checkpoint.
+    assert _digest(wal) in (None, hashlib.sha256(b"").hexdigest())
+    assert db.execute("SELECT count(*) FROM crm_changes").fetchone() == (0,)
+
+
+def test_run_sync_logs_no_contact_names_or_emails_at_info(emulator, config, db, caplog):
+    owner = emulator.owner(ALICE)
+    owner.create_contact(contact("Zelda Quux", email="zelda@secret.example"))
+    owner.create_contact(contact("Yuri Quux", email="yuri@secret.example"))
+    add_crm_contact(db, "op-alice", "Yuri Quux")
+    add_crm_contact(db, "op-alice", "Yuri Quux")
+    emulator.owner(BOB).create_contact(contact("Xena Quux", sensitivity="Private"))
+    caplog.set_level(logging.INFO)
+
+    run_sync(config)
+
+    text = "\n".join(r.getMessage() for r in caplog.records if r.levelno > 10)
+    for word in ("Zelda", "Yuri", "Xena", "secret.example", "emulator-password"):
+        assert word not in text
