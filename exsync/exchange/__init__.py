@@ -205,7 +205,8 @@ class Mailbox:
                     contacts += 1
                     categories = change.contact.get("categories") or []
                     matching += any(
-                        c.casefold() == category.casefold() for c in categories
+                        c.strip().casefold() == category.strip().casefold()
+                        for c in categories
                     )
             state, last = page.state, page.last
         return MailboxCheck(reachable=True, contacts=contacts, in_category=matching)
