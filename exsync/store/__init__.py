@@ -7,6 +7,7 @@ into :class:`~exsync.errors.StoreError`.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -25,13 +26,14 @@ def open_store(path: Path | str) -> Database:
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         connection = sqlite3.connect(path, isolation_level=None, timeout=30)
         db = Database(connection)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
+        _refuse_newer_schema(db, path)
         migrations.apply(db)
     except (sqlite3.Error, OSError) as error:
         raise StoreError(
@@ -40,3 +42,34 @@ def open_store(path: Path | str) -> Database:
             "program holds the file locked.",
         ) from error
     return db
+
+
+def _create_private(path: Path) -> None:
+    """Create the store's folder and file readable by their owner alone.
+
+    The store holds every synced contact's personal data. SQLite gives its
+    -wal and -shm files the database file's mode, so they follow.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+def _refuse_newer_schema(db: Database, path: Path) -> None:
+    """Raise StoreError if a newer exsync migrated the store.
+
+    Its migrations may have changed what the tables mean; writing to the
+    store with older code could lose data.
+    """
+    known = {migration.name for migration in migrations._migrations}
+    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    if unknown:
+        raise StoreError(
+            f"the store {path} was migrated by a newer exsync "
+            f"(migration {', '.join(unknown)})",
+            hint="upgrade exsync on this machine, or point store.path at another file.",
+        )
