@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from exsync.errors import StoreError
-from exsync.store.schema import migrations
+from exsync.store.schema import KNOWN_MIGRATIONS, migrations
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -65,8 +65,8 @@ def _refuse_newer_schema(db: Database, path: Path) -> None:
     Its migrations may have changed what the tables mean; writing to the
     store with older code could lose data.
     """
-    known = {migration.name for migration in migrations._migrations}
-    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    applied = migrations.applied(db)
+    unknown = [m.name for m in applied if m.name not in KNOWN_MIGRATIONS]
     if unknown:
         raise StoreError(
             f"the store {path} was migrated by a newer exsync "

@@ -28,6 +28,9 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("exsync")
+# Every migration this code knows, in order: a store that has applied one
+# not in this list was written by a newer exsync.
+KNOWN_MIGRATIONS = ("0001_initial",)
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 

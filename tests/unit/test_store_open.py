@@ -60,3 +60,11 @@ def test_open_store_turns_on_wal_and_foreign_keys(tmp_path):
 
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_known_migrations_lists_every_registered_migration(tmp_path):
+    from exsync.store.schema import KNOWN_MIGRATIONS, migrations
+
+    db = open_store(tmp_path / "exsync.db")
+
+    assert tuple(m.name for m in migrations.applied(db)) == KNOWN_MIGRATIONS
