@@ -222,6 +222,7 @@ def configure(
     each one, or a command that prints it. The file is written with mode
     0600 to --config, $EXSYNC_CONFIG or $XDG_CONFIG_HOME/exsync/config.toml.
 
+    \b
         exsync configure --non-interactive \\
           --exchange-url https://mail.example.com/EWS/Exchange.asmx \\
           --exchange-username svc-exsync@example.com \\

@@ -256,3 +256,14 @@ def test_configure_over_binary_file_replaces_it(runner, tmp_path):
 
     assert result.exit_code == 0
     assert load_config(path).exchange.username == "svc@example.com"
+
+
+def test_configure_help_example_keeps_its_line_breaks(runner):
+    result = runner.invoke(cli, ["configure", "--help"], terminal_width=80)
+
+    assert result.exit_code == 0
+    assert "      exsync configure --non-interactive \\\n" in result.output
+    assert (
+        "        --exchange-url https://mail.example.com/EWS/Exchange.asmx \\\n"
+        in result.output
+    )
