@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import replace
 
+from exsync.emulator import Emulator, Seed
+from exsync.emulator.seed import SeedAccount
 from exsync.sync import run_sync
 
-from .conftest import ALICE, contact, store_snapshot
+from .conftest import (
+    ALICE,
+    SERVICE_ACCOUNT,
+    contact,
+    crm_rows,
+    store_snapshot,
+    with_sync,
+)
 from .procs import run_exsync, write_test_config
 
 
@@ -65,3 +75,44 @@ def test_sync_disabled_operator_exits_2_with_a_clear_message(config, db, tmp_pat
 
     assert result.returncode == 2
     assert "no enabled operator has this address" in result.stderr
+
+
+def test_run_sync_exchange_restarted_between_pages_finishes_the_walk(
+    config, db, tmp_path
+):
+    state_file = tmp_path / "exchange.json"
+    first = _exchange(state_file, port=0)
+    owner = first.owner(ALICE)
+    for n in range(6):
+        owner.create_contact(contact(f"Person {n}", email=f"p{n}@x.io"))
+    port = int(first.url.split(":")[2].split("/")[0])
+    config = replace(
+        with_sync(config, batch_size=2),
+        exchange=replace(config.exchange, url=first.url),
+    )
+    servers = [first]
+
+    def restart_after_first_page(report):
+        if report.pages == 1 and len(servers) == 1:
+            servers[0].stop()
+            servers.append(_exchange(state_file, port=port))
+
+    try:
+        report = run_sync(config, operator=ALICE, progress=restart_after_first_page)
+    finally:
+        servers[-1].stop()
+
+    assert len(servers) == 2
+    assert report.mailboxes[0].outcome == "ok"
+    assert len(crm_rows(db)) == 6
+
+
+def _exchange(state_file, *, port):
+    seed = Seed(
+        accounts=[SeedAccount(SERVICE_ACCOUNT, "emulator-password", impersonation=True)]
+    )
+    fresh = not state_file.exists()
+    emulator = Emulator(seed=seed, port=port, state_file=state_file).start()
+    if fresh:
+        emulator.add_mailbox(ALICE)
+    return emulator
