@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from exsync.mapping import record_from_contact
 from exsync.sync import run_sync
 
 from .conftest import ALICE, BOB, add_crm_contact, contact, crm_rows, link_count
@@ -84,3 +85,63 @@ def test_run_sync_logs_no_contact_names_or_emails_at_info(emulator, config, db, 
     text = "\n".join(r.getMessage() for r in caplog.records if r.levelno > 10)
     for word in ("Zelda", "Yuri", "Xena", "secret.example", "emulator-password"):
         assert word not in text
+
+
+def test_run_sync_runs_and_failures_tables_hold_no_contact_data(emulator, config, db):
+    emulator.owner(ALICE).create_contact(contact("Zelda Quux", email="z@secret.io"))
+    emulator.faults.server_busy(back_off_ms=3_600_000, count=None, mailbox=BOB)
+
+    run_sync(config)
+
+    dumped = repr(db.execute("SELECT * FROM runs").fetchall()) + repr(
+        db.execute("SELECT * FROM failures").fetchall()
+    )
+    assert "op-bob" in dumped
+    for word in ("Zelda", "secret.io", "emulator-password"):
+        assert word not in dumped
+
+
+def test_run_sync_odd_names_and_edge_birthdays_survive(emulator, config, db):
+    owner = emulator.owner(ALICE)
+    cases = {
+        "\u05e9\u05dc\u05d5\u05dd \U0001f600": "0001-01-01",
+        "Zoe\u0301 Ma\u0308rz": "9999-12-31",
+        "Leap Day": "2000-02-29",
+    }
+    for name, birthday in cases.items():
+        owner.create_contact(contact(name, birthday=birthday))
+
+    run_sync(config, operator=ALICE)
+
+    rows = {row["display_name"]: row for row in crm_rows(db)}
+    assert {name: rows[name]["birthday"] for name in cases} == cases
+
+
+def test_record_from_contact_html_body_drops_scripts_and_decodes_entities():
+    body = "<html><body><script>alert(1)</script><p>a &amp; b &lt;c&gt;</p></body>"
+
+    record = record_from_contact(
+        {"display_name": "Ann", "body": body, "body_type": "HTML"}
+    )
+
+    assert record["notes"] == "a & b <c>"
+
+
+def test_run_sync_three_emails_with_case_duplicate_and_invalid_one(
+    emulator, config, db
+):
+    emails = {
+        "EmailAddress1": "Ann@X.io",
+        "EmailAddress2": " ann@x.IO ",
+        "EmailAddress3": "not an address",
+    }
+    emulator.owner(ALICE).create_contact(contact("Ann Lee", email_addresses=emails))
+    add_crm_contact(
+        db, "op-alice", "A. Lee", emails=[{"label": "work", "address": "ann@x.io"}]
+    )
+
+    run_sync(config, operator=ALICE)
+
+    rows = crm_rows(db)
+    assert len(rows) == 1
+    assert rows[0]["display_name"] == "Ann Lee"
