@@ -22,7 +22,9 @@ def test_run_sync_lock_held_raises_locked_at_once(config, db):
         started = time.monotonic()
         with pytest.raises(LockedError):
             run_sync(config)
-    assert time.monotonic() - started < 1
+    # "At once": well under the store's 30 s busy timeout, with room for a
+    # loaded machine.
+    assert time.monotonic() - started < 5
 
 
 def test_run_sync_spent_slot_starts_no_mailbox(emulator, config, db):
