@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from exsync.sync import run_sync
 
-from .conftest import ALICE, contact, crm_rows, link_count, with_sync
+from .conftest import ALICE, add_crm_contact, contact, crm_rows, link_count, with_sync
 
 
 def _synced(emulator, config, count=4):
@@ -71,28 +73,23 @@ def test_run_sync_empty_mailbox_is_ok(emulator, config, db):
     assert crm_rows(db) == []
 
 
-def test_run_sync_deletes_exactly_at_the_share_limit_proceed(emulator, config, db):
+@pytest.mark.parametrize(
+    ("deleted", "failure", "left"),
+    [(3, None, 3), (4, "deletes-need-confirmation", 6)],
+    ids=["at-the-limit-proceeds", "past-the-limit-stops"],
+)
+def test_run_sync_safety_stop_at_half_of_six_links(
+    emulator, config, db, deleted, failure, left
+):
     config = with_sync(config, max_delete_share=0.5)
     owner, ids = _synced(emulator, config, count=6)
-    for item_id in ids[:3]:
+    for item_id in ids[:deleted]:
         owner.delete_contact(item_id)
 
     report = run_sync(config, operator=ALICE)
 
-    assert report.mailboxes[0].outcome == "ok"
-    assert len(crm_rows(db)) == 3
-
-
-def test_run_sync_deletes_one_past_the_share_limit_stop(emulator, config, db):
-    config = with_sync(config, max_delete_share=0.5)
-    owner, ids = _synced(emulator, config, count=6)
-    for item_id in ids[:4]:
-        owner.delete_contact(item_id)
-
-    report = run_sync(config, operator=ALICE)
-
-    assert report.mailboxes[0].failure_code == "deletes-need-confirmation"
-    assert len(crm_rows(db)) == 6
+    assert report.mailboxes[0].failure_code == failure
+    assert len(crm_rows(db)) == left
 
 
 def test_run_sync_contact_changed_twenty_times_is_one_update(emulator, config, db):
@@ -124,3 +121,35 @@ def test_run_sync_state_invalidated_mid_initial_walk_creates_no_duplicates(
     assert report.mailboxes[0].outcome == "ok"
     assert len(crm_rows(db)) == 7
     assert link_count(db) == 7
+
+
+def test_run_sync_operator_disabled_then_reenabled_catches_up(emulator, config, db):
+    owner, ids = _synced(emulator, config)
+    db.execute("UPDATE operators SET contact_sync = 0 WHERE id = 'op-alice'")
+    owner.update_contact(ids[3], {"job_title": "CEO"})
+    owner.delete_contact(ids[0])
+    run_sync(config)
+    untouched = [row["job_title"] for row in crm_rows(db)]
+    db.execute("UPDATE operators SET contact_sync = 1 WHERE id = 'op-alice'")
+
+    run_sync(config)
+
+    assert untouched == [None] * 4
+    assert [row["job_title"] for row in crm_rows(db)] == [None, None, "CEO"]
+
+
+def test_run_sync_two_exchange_contacts_with_one_address_link_one_create_one(
+    emulator, config, db
+):
+    owner = emulator.owner(ALICE)
+    owner.create_contact(contact("Ann Lee", email="Ann@X.io"))
+    owner.create_contact(contact("Ann Lee", email=" ann@x.io"))
+    crm = add_crm_contact(
+        db, "op-alice", "Ann", emails=[{"label": "work", "address": "ann@x.io"}]
+    )
+
+    run_sync(config, operator=ALICE)
+
+    rows = crm_rows(db)
+    assert len(rows) == 2 and crm in [row["id"] for row in rows]
+    assert link_count(db) == 2
