@@ -6,9 +6,12 @@ import sqlite3
 import time
 from dataclasses import replace
 
+import pytest
+
 from exsync.emulator import Emulator, Seed
 from exsync.emulator.seed import SeedAccount
 from exsync.sync import run_sync
+from exsync.sync.run import slot_deadline
 
 from .conftest import (
     ALICE,
@@ -35,6 +38,7 @@ def test_sync_server_busy_response_code_gives_up_well_inside_the_slot(
     assert elapsed < 20
 
 
+@pytest.mark.slow  # waits out the store's 30 s busy timeout
 def test_sync_store_held_by_another_writer_exits_6_and_keeps_the_store(
     emulator, config, db, tmp_path
 ):
@@ -116,3 +120,10 @@ def _exchange(state_file, *, port):
     if fresh:
         emulator.add_mailbox(ALICE)
     return emulator
+
+
+@pytest.mark.parametrize(("minutes", "budget"), [(15, 765.0), (30, 1530.0)])
+def test_slot_deadline_keeps_15_percent_of_the_slot_free(config, minutes, budget):
+    config = with_sync(config, slot_minutes=minutes)
+
+    assert slot_deadline(config, 1000.0) == pytest.approx(1000.0 + budget)
