@@ -284,6 +284,10 @@ def test_sync_failing_mailbox_sends_one_failure_and_one_recovery_email(
 ):
     config = _emailing(config, mailbag)
     upsert_operator(db, email="gone@example.com", operator_id="op-gone")
+    # The incident began before the notification frequency (1 minute), as
+    # if earlier cron runs had failed too; no sleeping.
+    failure = (CATALOGUE["mailbox-not-found"], "MailboxNotFoundError: gone")
+    record_outcome(db, "op-gone", failure, datetime.now(UTC) - timedelta(minutes=2))
 
     for _ in range(3):
         _sync(runner, config, tmp_path)
