@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
+from exsync.store.operators import upsert_operator
 from exsync.sync import run_sync
+from exsync.sync.mailbox import Operator
+from exsync.sync.run import select_operators
 
 from .conftest import ALICE, add_crm_contact, contact, crm_rows, link_count, with_sync
 
@@ -153,3 +158,16 @@ def test_run_sync_two_exchange_contacts_with_one_address_link_one_create_one(
     rows = crm_rows(db)
     assert len(rows) == 2 and crm in [row["id"] for row in rows]
     assert link_count(db) == 2
+
+
+def test_select_operators_one_mailbox_in_two_spellings_is_one_operator(db):
+    upsert_operator(db, email=" " + ALICE.upper(), name="Alice Again")
+
+    chosen = select_operators(db, ALICE.upper())
+
+    assert chosen == [Operator("op-alice", ALICE)]
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute(
+            "INSERT INTO operators (id, email, email_key) VALUES (?, ?, ?)",
+            ["op-twin", ALICE.upper(), ALICE],
+        )
