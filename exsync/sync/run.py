@@ -20,12 +20,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlite_utils import Database
 
 from exsync import failures, notify
 from exsync.config import Config
-from exsync.errors import ConfigError, UsageError
+from exsync.errors import ConfigError, StoreError, UsageError
 from exsync.exchange import ExchangeClient
 from exsync.lock import lock_path, run_lock
 from exsync.report import MailboxReport, RunReport
@@ -64,9 +65,16 @@ def run_sync(
     Raises :class:`~exsync.errors.LockedError` when another run holds the
     lock, :class:`ConfigError` for a skip rule that cannot be loaded or a
     disabled sync, :class:`UsageError` for an unknown ``operator`` and
-    :class:`~exsync.errors.StoreError` when the store cannot be opened.
+    :class:`~exsync.errors.StoreError` when the store cannot be opened (or,
+    for a dry run, does not exist).
     """
     _check_enabled(config)
+    if dry_run and not Path(config.store.path).exists():
+        # Opening the store would create and migrate it: a write.
+        raise StoreError(
+            f"no store at {config.store.path} to preview a sync against",
+            hint="enable operators first (`exsync enable-operator`).",
+        )
     options = _RunOptions(
         scope=Scope.from_settings(config.sync),
         full=full,

@@ -145,3 +145,13 @@ def test_run_sync_three_emails_with_case_duplicate_and_invalid_one(
     rows = crm_rows(db)
     assert len(rows) == 1
     assert rows[0]["display_name"] == "Ann Lee"
+
+
+def test_sync_dry_run_without_a_store_creates_none_and_exits_6(config, tmp_path):
+    path = write_test_config(config, tmp_path)
+
+    result = run_exsync(path, "--dry-run")
+
+    assert result.returncode == 6
+    assert "no store" in result.stderr
+    assert not config.store.path.exists()
