@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from exsync.errors import ExsyncError
 from exsync.exchange import Page
 from exsync.mapping import columns_from_record, encode_json
+from exsync.store.contacts import exsync_writes
 from exsync.sync.plan import COUNTERS, Action, plan_page, plan_sweep
 from exsync.sync.scope import Scope
 
@@ -125,9 +126,8 @@ def transaction(db: Database, *, rollback: bool = False) -> Iterator[None]:
     with WRITE_LOCK:
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("UPDATE change_origin SET origin = 'exsync' WHERE id = 1")
-            yield
-            db.execute("UPDATE change_origin SET origin = NULL WHERE id = 1")
+            with exsync_writes(db):
+                yield
         except BaseException:
             db.execute("ROLLBACK")
             raise
