@@ -25,9 +25,13 @@ def is_valid_address(address: str) -> bool:
     return bool(_ADDRESS.match(address)) and ".." not in address
 
 
+# What address keys are trimmed of; the store's triggers trim the same.
+_BLANKS = " \t\n\x0b\x0c\r\xa0"
+
+
 def address_key(address: str) -> str:
     """Return the form of ``address`` used to compare addresses."""
-    return address.strip().translate(_ASCII_LOWER)
+    return address.strip(_BLANKS).translate(_ASCII_LOWER)
 
 
 def split_named_address(text: str) -> tuple[str, str]:

@@ -30,7 +30,7 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("exsync")
 # Every migration this code knows, in order: a store that has applied one
 # not in this list was written by a newer exsync.
-KNOWN_MIGRATIONS = ("0001_initial",)
+KNOWN_MIGRATIONS = ("0001_initial", "0002_trim_address_keys")
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -211,4 +211,51 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_pending ON notifications(operator_id)
     WHERE processed_at IS NULL;
+"""
+
+
+# The white space an address key is trimmed of, in SQL and in Python
+# (exsync.addresses.address_key): spreadsheets and other programs leave
+# tabs, line breaks and no-break spaces around addresses.
+_BLANKS_SQL = "' ' || char(9, 10, 11, 12, 13, 160)"
+_KEY = f"lower(trim(json_extract(value, '$.address'), {_BLANKS_SQL}))"
+
+
+@migrations(name="0002_trim_address_keys")
+def trim_address_keys(db: Database) -> None:
+    """Trim tabs and no-break spaces from address keys, as Python does.
+
+    0001 trimmed spaces only, so a CRM address with a trailing tab never
+    matched the same address from Exchange.
+    """
+    db.executescript(_TRIM_ADDRESS_KEYS.replace("{key}", _KEY))
+
+
+_TRIM_ADDRESS_KEYS = """
+DROP TRIGGER crm_contacts_insert;
+DROP TRIGGER crm_contacts_update;
+
+CREATE TRIGGER crm_contacts_insert AFTER INSERT ON crm_contacts BEGIN
+    INSERT INTO crm_changes (contact_id, operation, origin)
+    VALUES (NEW.id, 'insert', (SELECT origin FROM change_origin WHERE id = 1));
+    INSERT INTO contact_emails (contact_id, address_key)
+    SELECT NEW.id, {key} FROM json_each(NEW.emails) WHERE {key} != '';
+END;
+
+CREATE TRIGGER crm_contacts_update AFTER UPDATE ON crm_contacts BEGIN
+    INSERT INTO crm_changes (contact_id, operation, origin)
+    VALUES (
+        NEW.id,
+        CASE WHEN NEW.deleted_at IS NOT NULL AND OLD.deleted_at IS NULL
+             THEN 'delete' ELSE 'update' END,
+        (SELECT origin FROM change_origin WHERE id = 1)
+    );
+    DELETE FROM contact_emails WHERE contact_id = OLD.id;
+    INSERT INTO contact_emails (contact_id, address_key)
+    SELECT NEW.id, {key} FROM json_each(NEW.emails) WHERE {key} != '';
+END;
+
+DELETE FROM contact_emails;
+INSERT INTO contact_emails (contact_id, address_key)
+SELECT c.id, {key} FROM crm_contacts c, json_each(c.emails) WHERE {key} != '';
 """

@@ -1,13 +1,17 @@
 """Opening the store: file permissions, schema versions, pragmas."""
 
+import json
 import os
 import sqlite3
 import stat
 
 import pytest
+from sqlite_utils import Database
 
+from exsync.addresses import address_key
 from exsync.errors import ExitCode, StoreError
 from exsync.store import open_store
+from exsync.store.schema import initial, migrations
 
 
 def _mode(path):
@@ -63,8 +67,46 @@ def test_open_store_turns_on_wal_and_foreign_keys(tmp_path):
 
 
 def test_known_migrations_lists_every_registered_migration(tmp_path):
-    from exsync.store.schema import KNOWN_MIGRATIONS, migrations
+    from exsync.store.schema import KNOWN_MIGRATIONS
 
     db = open_store(tmp_path / "exsync.db")
 
     assert tuple(m.name for m in migrations.applied(db)) == KNOWN_MIGRATIONS
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "\xa0", "\r\n"])
+def test_contact_emails_key_matches_python_address_key(tmp_path, blank):
+    address = f"{blank}Ann@Example.COM{blank}"
+    db = open_store(tmp_path / "exsync.db")
+    emails = json.dumps([{"label": "EmailAddress1", "address": address}])
+    db.execute(
+        "INSERT INTO crm_contacts (display_name, emails) VALUES ('A', ?)", [emails]
+    )
+
+    stored = db.execute("SELECT address_key FROM contact_emails").fetchone()[0]
+
+    assert stored == address_key(address) == "ann@example.com"
+
+
+def test_migration_0002_rebuilds_keys_of_existing_contacts(tmp_path):
+    path = tmp_path / "exsync.db"
+    old = Database(path)
+    initial(old)
+    migrations.ensure_migrations_table(old)
+    old.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('exsync', '0001_initial', '2026-01-01')"
+    )
+    emails = json.dumps([{"label": "EmailAddress1", "address": "ann@example.com\t"}])
+    old.execute(
+        "INSERT INTO crm_contacts (display_name, emails) VALUES ('A', ?)", [emails]
+    )
+    assert old.execute("SELECT address_key FROM contact_emails").fetchone()[0] == (
+        "ann@example.com\t"
+    )
+    old.close()
+
+    db = open_store(path)
+
+    keys = [row[0] for row in db.execute("SELECT address_key FROM contact_emails")]
+    assert keys == ["ann@example.com"]
