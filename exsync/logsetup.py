@@ -63,6 +63,18 @@ def setup_logging(verbosity: int, *, terminal: bool | None = None) -> logging.Ha
     return handler
 
 
+def log_console():
+    """The rich console log records are written to, or None for plain lines.
+
+    A progress display drawn on this console keeps the records above it
+    instead of tearing through it.
+    """
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_exsync", False):
+            return getattr(handler, "console", None)
+    return None
+
+
 def hide_in_logs(value: str) -> None:
     """Mask ``value`` wherever it appears in a log line from now on."""
     if len(value) >= _SHORTEST_SECRET:

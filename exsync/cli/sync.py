@@ -8,16 +8,40 @@ import threading
 from datetime import datetime
 
 import click
+from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from exsync.cli import AppContext, config_option, pass_app, verbosity_options
 from exsync.cli.context import load_app_config
-from exsync.report import COUNTER_NAMES, MailboxReport, RunReport
+from exsync.logsetup import log_console
+from exsync.report import MailboxReport, RunReport
 from exsync.sync import run_sync
 
 _SHOWN_COUNTERS = ("created", "updated", "linked", "deleted", "unlinked", "ambiguous")
+# Table headers per counter: every counter when the table fits the
+# terminal with whole addresses, else (80 columns) only those an
+# administrator acts on; the summary line below the table still names
+# every counter that is not zero.
+_WIDE_COUNTERS = {
+    "created": "new",
+    "updated": "upd",
+    "linked": "link",
+    "deleted": "del",
+    "unlinked": "unlink",
+    "skipped": "skip",
+    "ambiguous": "amb",
+    "unchanged": "same",
+}
+_UNBOUNDED = 10_000
+_NARROW_COUNTERS = {
+    "created": "new",
+    "updated": "upd",
+    "deleted": "del",
+    "ambiguous": "amb",
+}
 
 
 @click.command()
@@ -72,7 +96,7 @@ def sync(
 
 
 def _run_with_progress(config, options) -> RunReport:
-    console = Console()
+    console = progress_console()
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -89,16 +113,45 @@ def _run_with_progress(config, options) -> RunReport:
                 if task is None:
                     task = progress.add_task(mailbox.email, total=None, status="")
                     tasks[mailbox.operator_id] = task
-                status = f"{mailbox.pages} pages, {_counts(mailbox)}"
-                progress.update(task, status=status)
+                progress.update(task, status=progress_status(mailbox))
                 if mailbox.done:
                     progress.remove_task(task)
-                    console.print(_mailbox_line(mailbox), markup=False)
+                    progress.console.print(_mailbox_line(mailbox), markup=False)
 
         report = run_sync(config, progress=show, **options)
-    console.print(_summary_table(report))
-    console.print(_summary_line(report), markup=False)
+    print_summary(Console(), report)
     return report
+
+
+def progress_console() -> Console:
+    """The console progress goes to: the log handler's, so lines never tear.
+
+    Records logged while a bar is drawn then go above it through the same
+    console; under plain logging (stderr not a terminal) the bars get a
+    console of their own on stdout.
+    """
+    return log_console() or Console()
+
+
+def print_summary(console: Console, report: RunReport) -> None:
+    """Print the summary table, each failure's detail and the summary line."""
+    table = _summary_table(report, _WIDE_COUNTERS)
+    unbounded = console.options.update_width(_UNBOUNDED)
+    if Measurement.get(console, unbounded, table).maximum > console.width:
+        table = _summary_table(report, _NARROW_COUNTERS)
+    console.print(table)
+    for mailbox in report.failed:
+        console.print(
+            f"{mailbox.email} [{mailbox.failure_code}]: {mailbox.detail}",
+            markup=False,
+            overflow="fold",
+        )
+    console.print(_summary_line(report), markup=False)
+
+
+def progress_status(mailbox: MailboxReport) -> str:
+    """A mailbox's pages and counters so far, for its progress bar."""
+    return f"{_count_of(mailbox.pages, 'page')}, {_counts(mailbox)}"
 
 
 def _plain_progress(quiet: bool):
@@ -110,15 +163,23 @@ def _plain_progress(quiet: bool):
 
 
 def _mailbox_line(mailbox: MailboxReport) -> str:
-    line = f"mailbox {mailbox.email} {mailbox.outcome}: {_counts(mailbox)}"
-    line += f" in {mailbox.seconds:.1f}s"
     if mailbox.failure_code:
-        line += f" [{mailbox.failure_code}] {mailbox.detail}"
-    return line
+        return (
+            f"mailbox {mailbox.email} {mailbox.outcome} "
+            f"[{mailbox.failure_code}]: {mailbox.detail}"
+        )
+    return (
+        f"mailbox {mailbox.email} {mailbox.outcome}: {progress_status(mailbox)}"
+        f" in {mailbox.seconds:.1f}s"
+    )
 
 
 def _counts(mailbox: MailboxReport) -> str:
     return " ".join(f"{n}={mailbox.counters.get(n, 0)}" for n in _SHOWN_COUNTERS)
+
+
+def _count_of(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _summary_line(report: RunReport) -> str:
@@ -129,20 +190,23 @@ def _summary_line(report: RunReport) -> str:
     return f"{prefix}summary: mailboxes {outcomes}; {totals or 'no changes'}"
 
 
-def _summary_table(report: RunReport) -> Table:
-    table = Table(title="exsync sync" + (" (dry run)" if report.dry_run else ""))
-    table.add_column("mailbox")
-    table.add_column("outcome")
-    for name in COUNTER_NAMES:
-        table.add_column(name, justify="right")
-    table.add_column("seconds", justify="right")
+def _summary_table(report: RunReport, counters: dict[str, str]) -> Table:
+    wide = counters is _WIDE_COUNTERS
+    title = "exsync sync" + (" (dry run)" if report.dry_run else "")
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True
+    )
+    table.add_column("mailbox", overflow="fold")
+    table.add_column("result", no_wrap=True)
+    for header in counters.values():
+        table.add_column(header, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("secs", justify="right", no_wrap=True)
     for mailbox in report.mailboxes:
-        table.add_row(
-            mailbox.email,
-            mailbox.failure_code or mailbox.outcome,
-            *(str(mailbox.counters.get(n, 0)) for n in COUNTER_NAMES),
-            f"{mailbox.seconds:.1f}",
-        )
+        cells = [str(mailbox.counters.get(name, 0)) for name in counters]
+        if wide:
+            cells.append(f"{mailbox.seconds:.1f}")
+        table.add_row(mailbox.email, mailbox.failure_code or mailbox.outcome, *cells)
     return table
 
 

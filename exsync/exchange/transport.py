@@ -25,6 +25,7 @@ from exsync.errors import (
     ExchangeUnreachableError,
     ExsyncError,
 )
+from exsync.failures import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ def call_with_retry(request: Callable[[], _T], deadline: float | None) -> _T:
             late = deadline is not None and time.monotonic() + wait >= deadline
             if attempt >= retry.max_attempts or late:
                 raise retry.final from retry.final.__cause__
-            log.info("retrying in %.1f s: %s", wait, retry.final.message)
+            # The root cause in a few words, not exchangelib's nested
+            # "Reraised from ..." text.
+            log.info("retrying in %.1f s: %s", wait, describe_error(retry.final))
             time.sleep(wait)
             attempt += 1
 

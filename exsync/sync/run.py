@@ -192,7 +192,9 @@ class _Workers:
         except Exception as error:  # noqa: BLE001 - one mailbox never stops the rest
             failure = failures.classify(error)
             report.fail(failure[0].code, failure[1], failure[0].exit_code)
-            log.error("mailbox %s failed: %s", operator.id, failure[1])
+            # The report carries the failure to the output (one line per
+            # mailbox, also under --quiet); an ERROR record would repeat it.
+            log.info("mailbox %s failed: %s", operator.id, failure[1])
             log.debug("mailbox %s failure", operator.id, exc_info=True)
             return failure
         finally:

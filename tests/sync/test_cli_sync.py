@@ -59,7 +59,9 @@ def test_sync_under_cron_prints_plain_lines(emulator, config, db, tmp_path):
     lines = result.stdout.splitlines()
     assert len(lines) == 3
     assert all(re.match(STAMP + " ", line) for line in lines)
-    assert any(f"mailbox {ALICE} ok: created=1" in line for line in lines), lines
+    assert any(f"mailbox {ALICE} ok: 1 page, created=1" in line for line in lines), (
+        lines
+    )
     assert "summary: mailboxes ok=2" in lines[-1]
     assert "\x1b[" not in result.stdout + result.stderr
     assert "ann@x.example" not in result.stdout + result.stderr
@@ -116,8 +118,38 @@ def test_sync_on_a_terminal_shows_a_summary_table(emulator, config, db, tmp_path
     assert process.returncode == 0, errors
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
     assert "exsync sync" in text
-    assert re.search(rf"{ALICE}\s+│\s+ok\s+│\s+1\b", text)
+    assert re.search(rf"{ALICE} +ok +1 +0 ", text)
     assert "summary: mailboxes ok=2" in text
+
+
+def test_sync_on_a_terminal_keeps_log_records_whole_beside_progress(
+    emulator, config, db, tmp_path
+):
+    for number in range(25):
+        emulator.owner(ALICE).create_contact(contact(f"Person {number}"))
+    upsert_operator(db, email="ghost@example.com", operator_id="op-ghost")
+    path = write_test_config(config, tmp_path)
+    controller, terminal = pty.openpty()
+    env = {**exsync_env(), "COLUMNS": "300", "TERM": "xterm"}
+    command = [sys.executable, "-m", "exsync", "sync", "--config", str(path)]
+    process = subprocess.Popen(
+        [*command, "--verbose"], env=env, stdout=terminal, stderr=terminal
+    )
+    os.close(terminal)
+    output = _read_all(controller)
+    process.wait(timeout=60)
+
+    assert process.returncode == 1, output
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
+    rows = [row.strip() for row in re.split(r"[\r\n]+", text)]
+    logged = [row for row in rows if "mailbox op-ghost failed" in row]
+    assert len(logged) == 1, rows
+    assert re.fullmatch(
+        r"(\[[^]]+\] )?INFO +mailbox op-ghost failed: MailboxNotFoundError: "
+        r"no mailbox has this address; caused by ErrorNonExistentMailbox: "
+        r"The SMTP address has no mailbox associated with it\.",
+        logged[0],
+    ), logged
 
 
 def _read_all(descriptor: int) -> str:
