@@ -24,7 +24,6 @@ from exsync.demo import (
 )
 from exsync.errors import ExitCode
 from exsync.report import MailboxReport, RunReport
-from exsync.sync import run_sync
 
 _COUNTERS = ("created", "updated", "linked", "deleted", "skipped")
 
@@ -97,6 +96,9 @@ def _run_demo(console: Console, site: DemoSite) -> ExitCode:
 
 
 def _sync(console: Console, site: DemoSite) -> RunReport:
+    # Imported here so that ``exsync --help`` does not load exchangelib.
+    from exsync.sync import run_sync
+
     if not console.is_terminal:
         report = run_sync(site.config, progress=_line_progress(console))
         return report
