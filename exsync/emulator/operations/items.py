@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exsync.emulator import fields
+from exsync.emulator import itemreader
 from exsync.emulator.mailbox import Mailbox, mailbox_key_of
 from exsync.emulator.operations.common import (
     Call,
@@ -90,7 +90,7 @@ def create_item(call: Call) -> str:
                     "ErrorCannotCreateContactInNonContactFolder",
                     "Cannot create a contact in a non-contact Folder.",
                 )
-            data = fields.read_item(element)
+            data = itemreader.read_item(element)
             if not data.get("display_name"):
                 data["display_name"] = _fallback_name(data)
             entry = mailbox.create(data, folder)

@@ -8,7 +8,7 @@ import copy
 
 from lxml import etree
 
-from exsync.emulator import fields
+from exsync.emulator import fields, itemreader
 from exsync.emulator.operations.common import Call
 from exsync.emulator.operations.items import owning_mailbox
 from exsync.emulator.soap import (
@@ -136,7 +136,7 @@ def _target(update: etree._Element) -> tuple[str, str | None]:
             return child.get("FieldURI", ""), None
         if child.tag == t("IndexedFieldURI"):
             uri, index = child.get("FieldURI", ""), child.get("FieldIndex", "")
-            fields.check_index(uri, index)
+            itemreader.check_index(uri, index)
             return uri, index
         if child.tag == t("ExtendedFieldURI"):
             return "extended", None
@@ -146,7 +146,7 @@ def _target(update: etree._Element) -> tuple[str, str | None]:
 def _value(update: etree._Element) -> dict:
     for child in update:
         if child.tag in (t("Contact"), t("DistributionList"), t("Item")):
-            return fields.read_item(child)
+            return itemreader.read_item(child)
     raise schema_error("The update carries no item element.")
 
 
