@@ -29,7 +29,7 @@ from exsync.config import (
 )
 from exsync.errors import ConfigError
 from exsync.validation import (
-    InvalidValue,
+    InvalidValueError,
     int_between,
     one_of,
     parse_address,
@@ -49,19 +49,19 @@ from exsync.validation import (
 def parse_secret(value: Any) -> Secret:
     """Accept ``{env = "NAME"}`` or ``{command = "..."}``.
 
-    Raises :class:`InvalidValue`; a secret written into the file is refused.
+    Raises :class:`InvalidValueError`; a secret written into the file is refused.
     """
     allowed = 'use { env = "VARIABLE" } or { command = "program args" }'
     if isinstance(value, str):
-        raise InvalidValue(f"a secret cannot be written in the file; {allowed}")
+        raise InvalidValueError(f"a secret cannot be written in the file; {allowed}")
     # Whatever else was written may be the secret itself: never quote it.
     if not isinstance(value, dict) or len(value) != 1:
-        raise InvalidValue(f"not allowed; {allowed}")
+        raise InvalidValueError(f"not allowed; {allowed}")
     if "env" in value:
         return Secret(env=parse_env_name(value["env"]))
     if "command" in value:
         return Secret(command=parse_command(value["command"]))
-    raise InvalidValue(f"not allowed; {allowed}")
+    raise InvalidValueError(f"not allowed; {allowed}")
 
 
 # The url of [exchange] depends on allow_http, so it is checked afterwards.
@@ -177,7 +177,7 @@ def _parse_sections(document: dict[str, Any], problems: list[str]) -> dict:
                 continue
             try:
                 values[name][key] = parsers[key](value)
-            except InvalidValue as error:
+            except InvalidValueError as error:
                 problems.append(f"{name}.{key}: {error}")
     return values
 
@@ -193,7 +193,7 @@ def _check_exchange(exchange: dict[str, Any], raw: Any, problems: list) -> None:
         try:
             allow_http = exchange.get("allow_http", False)
             exchange["url"] = parse_exchange_url(exchange["url"], allow_http)
-        except InvalidValue as error:
+        except InvalidValueError as error:
             problems.append(f"exchange.url: {error}")
     auth = exchange.get("auth", ExchangeSettings.auth)
     needed = ("client_id", "tenant_id", "client_secret")

@@ -89,3 +89,11 @@ class InputError(ExsyncError):
     """A file given to exsync (an operators CSV, a seed) has bad records."""
 
     exit_code = ExitCode.PARTIAL
+
+
+class InvalidValueError(ValueError):
+    """A value is not allowed; the message says what would be.
+
+    Raised by the parsers in :mod:`exsync.validation`; whoever calls them
+    names the key or option it concerns and raises an :class:`ExsyncError`.
+    """

@@ -31,7 +31,7 @@ from exsync.configcheck import SECTIONS, check_config
 from exsync.errors import ConfigError
 from exsync.validation import (
     SUPPORTED_VERSIONS,
-    InvalidValue,
+    InvalidValueError,
     parse_command,
     parse_env_name,
     parse_exchange_url,
@@ -169,7 +169,7 @@ class _CheckedNumber(click.ParamType):
         except click.BadParameter:
             try:
                 self.setting.check(value)
-            except InvalidValue as error:
+            except InvalidValueError as error:
                 self.fail(str(error), param, ctx)
             raise
 
@@ -300,7 +300,7 @@ def _checker(setting: Setting, optional: bool) -> Callable[[str], Any]:
             value = _value_type(setting).convert(text, None, None)
             setting.check(value)
             return value
-        except InvalidValue as error:
+        except InvalidValueError as error:
             raise click.UsageError(str(error)) from None
         except click.BadParameter as error:
             raise click.UsageError(error.message) from None
@@ -321,7 +321,7 @@ def _ask_secret(setting: Setting, default: Any) -> dict[str, str]:
     def check(text: str) -> str:
         try:
             return parse(text)
-        except InvalidValue as error:
+        except InvalidValueError as error:
             raise click.UsageError(str(error)) from None
 
     known = default.get(source)

@@ -24,7 +24,7 @@ from exsync.store.operators import (
     list_operators,
     upsert_operator,
 )
-from exsync.validation import InvalidValue, parse_address
+from exsync.validation import InvalidValueError, parse_address
 
 # C0 and C1 control characters, tab and line breaks aside: a name holding
 # an escape sequence must not be able to drive the administrator's terminal.
@@ -47,7 +47,7 @@ def _operator_dict(operator: Operator) -> dict:
 def _checked_address(email: str) -> str:
     try:
         return parse_address(email)
-    except InvalidValue as error:
+    except InvalidValueError as error:
         raise UsageError(f"EMAIL: {error}") from None
 
 

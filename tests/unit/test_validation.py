@@ -6,7 +6,7 @@ import pytest
 
 from exsync.addresses import address_key, is_valid_address, split_named_address
 from exsync.validation import (
-    InvalidValue,
+    InvalidValueError,
     int_between,
     is_loopback_host,
     parse_callable_name,
@@ -33,12 +33,12 @@ def test_parse_exchange_url_ipv6_loopback_http_allowed():
 
 
 def test_parse_exchange_url_bad_port_refused():
-    with pytest.raises(InvalidValue, match="is not a valid URL"):
+    with pytest.raises(InvalidValueError, match="is not a valid URL"):
         parse_exchange_url("https://mail.example.com:99999/EWS", allow_http=False)
 
 
 def test_int_between_bool_refused():
-    with pytest.raises(InvalidValue, match="from 1 to 512"):
+    with pytest.raises(InvalidValueError, match="from 1 to 512"):
         int_between(1, 512)(True)
 
 
@@ -47,7 +47,7 @@ def test_parse_callable_name_dotted_module_accepted():
 
 
 def test_parse_command_unbalanced_quote_refused():
-    with pytest.raises(InvalidValue, match="cannot be split into words"):
+    with pytest.raises(InvalidValueError, match="cannot be split into words"):
         parse_command("pass show 'exsync")
 
 
@@ -71,7 +71,7 @@ def test_split_named_address_quoted_name():
 
 
 def test_parse_env_name_password_given_instead_not_echoed():
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises(InvalidValueError) as caught:
         parse_env_name("Hunter2!")
 
     assert str(caught.value) == (
@@ -89,7 +89,7 @@ def test_parse_env_name_password_given_instead_not_echoed():
     ],
 )
 def test_parse_exchange_url_space_or_control_character_refused(url):
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises(InvalidValueError) as caught:
         parse_exchange_url(url, allow_http=False)
 
     assert str(caught.value) == (
