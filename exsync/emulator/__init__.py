@@ -23,7 +23,7 @@ from exsync.emulator.mailbox import Mailbox
 from exsync.emulator.owner import Owner
 from exsync.emulator.profiles import get_profile
 from exsync.emulator.seed import Seed, SeedError, normalise_contact
-from exsync.emulator.soap import SoapFault
+from exsync.emulator.soap import SoapFaultError
 
 __all__ = ["Emulator", "Seed", "SeedError"]
 
@@ -220,17 +220,17 @@ class Emulator:
             mailbox.epoch += 1
 
     def target_mailbox(self, account: Account, impersonate: str | None) -> Mailbox:
-        """The mailbox a request acts on; raises SoapFault as Exchange does."""
+        """The mailbox a request acts on; raises SoapFaultError as Exchange does."""
         if impersonate:
             if not account.impersonation and impersonate != account.mailbox:
-                raise SoapFault(
+                raise SoapFaultError(
                     "ErrorImpersonateUserDenied",
                     "The account does not have permission to impersonate the "
                     "requested user.",
                 )
             mailbox = self.directory.mailbox(impersonate)
             if mailbox is None:
-                raise SoapFault(
+                raise SoapFaultError(
                     "ErrorNonExistentMailbox",
                     "The SMTP address has no mailbox associated with it.",
                     values={"SmtpAddress": impersonate},

@@ -30,7 +30,7 @@ class AuthState:
         self.server_challenge: bytes | None = None
 
 
-class Challenge(Exception):
+class AuthRequiredError(Exception):
     """Answer 401 with this WWW-Authenticate token (None: offer every scheme)."""
 
     def __init__(self, token: str | None = None):
@@ -41,26 +41,26 @@ class Challenge(Exception):
 def authenticate(header: str | None, state: AuthState, directory: Directory) -> Account:
     """Return the account a request authenticates as.
 
-    Raises Challenge when the client must (re)authenticate.
+    Raises AuthRequiredError when the client must (re)authenticate.
     """
     if not header:
         if state.account is not None:
             return state.account
-        raise Challenge()
+        raise AuthRequiredError()
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     if scheme == "basic":
         return _basic(value.strip(), directory)
     if scheme in ("ntlm", "negotiate"):
         return _ntlm(scheme, value.strip(), state, directory)
-    raise Challenge()
+    raise AuthRequiredError()
 
 
 def _basic(value: str, directory: Directory) -> Account:
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise Challenge() from None
+        raise AuthRequiredError() from None
     # Clients differ: curl sends UTF-8, python-requests (so exchangelib)
     # Latin-1, and IIS accepts both for the accounts it knows.
     try:
@@ -73,7 +73,7 @@ def _basic(value: str, directory: Directory) -> Account:
         account.password.encode(), password.encode()
     ):
         log.info("Basic authentication failed")
-        raise Challenge()
+        raise AuthRequiredError()
     return account
 
 
@@ -85,9 +85,9 @@ def _ntlm(scheme: str, value: str, state: AuthState, directory: Directory) -> Ac
     try:
         token = base64.b64decode(value)
     except binascii.Error:
-        raise Challenge() from None
+        raise AuthRequiredError() from None
     if not token.startswith(b"NTLMSSP\x00") or len(token) < 12:
-        raise Challenge()
+        raise AuthRequiredError()
     message_type = int.from_bytes(token[8:12], "little")
     if message_type == 1:
         state.account = None
@@ -112,7 +112,9 @@ def _ntlm(scheme: str, value: str, state: AuthState, directory: Directory) -> Ac
             target_name="EMULATOR",
             target_info=info,
         )
-        raise Challenge(f"{label} {base64.b64encode(challenge.pack()).decode()}")
+        raise AuthRequiredError(
+            f"{label} {base64.b64encode(challenge.pack()).decode()}"
+        )
     if message_type == 3 and state.server_challenge is not None:
         server_challenge, state.server_challenge = state.server_challenge, None
         try:
@@ -124,7 +126,7 @@ def _ntlm(scheme: str, value: str, state: AuthState, directory: Directory) -> Ac
             # Fields are decoded lazily: a forged length or bad UTF-16 fails
             # here, and counts as a failed login, not a broken connection.
             log.info("NTLM authentication failed: malformed Type 3 message")
-            raise Challenge() from None
+            raise AuthRequiredError() from None
         account = directory.find_account(user)
         if account is not None and verify_ntlmv2(
             account, user, domain, server_challenge, response
@@ -132,7 +134,7 @@ def _ntlm(scheme: str, value: str, state: AuthState, directory: Directory) -> Ac
             state.account = account
             return account
         log.info("NTLM authentication failed")
-    raise Challenge()
+    raise AuthRequiredError()
 
 
 def verify_ntlmv2(

@@ -9,7 +9,12 @@ import socket
 import time
 from http.server import BaseHTTPRequestHandler
 
-from exsync.emulator.auth import CHALLENGE_HEADERS, AuthState, Challenge, authenticate
+from exsync.emulator.auth import (
+    CHALLENGE_HEADERS,
+    AuthRequiredError,
+    AuthState,
+    authenticate,
+)
 from exsync.emulator.deadline import DeadlineReader
 from exsync.emulator.journal import JournalEntry
 from exsync.emulator.operations import OPERATIONS
@@ -18,7 +23,7 @@ from exsync.emulator.profiles import KNOWN_VERSIONS
 from exsync.emulator.soap import (
     MAX_BODY_BYTES,
     ResponseError,
-    SoapFault,
+    SoapFaultError,
     envelope,
     error_message,
     fault_body,
@@ -237,7 +242,7 @@ class EwsHandler(BaseHTTPRequestHandler):
             account = authenticate(
                 self.headers.get("Authorization"), self.auth_state, emulator.directory
             )
-        except Challenge as challenge:
+        except AuthRequiredError as challenge:
             # Not journaled: an NTLM handshake answers 401 as a matter of course.
             self._challenge(exchange, challenge.token)
             return
@@ -246,12 +251,12 @@ class EwsHandler(BaseHTTPRequestHandler):
             request = parse_request(data)
             operation = request.operation
             body, mailbox_address = self._dispatch(request, account)
-        except SoapFault as fault:
+        except SoapFaultError as fault:
             log.info("answering %s with fault %s", operation, fault.code)
             body, status = fault_body(fault), 500
         except Exception:  # noqa: BLE001 - a server answers, whatever broke
             log.exception("internal error serving %s", operation)
-            fault = SoapFault(
+            fault = SoapFaultError(
                 "ErrorInternalServerError",
                 "An internal server error occurred. The operation failed.",
             )
@@ -290,15 +295,15 @@ class EwsHandler(BaseHTTPRequestHandler):
         profile = emulator.profile
         version = request.version or "Exchange2007_SP1"
         if version not in KNOWN_VERSIONS:
-            raise SoapFault("ErrorInvalidRequest", "The request is invalid.")
+            raise SoapFaultError("ErrorInvalidRequest", "The request is invalid.")
         if version not in profile.accepted:
-            raise SoapFault(
+            raise SoapFaultError(
                 "ErrorInvalidServerVersion", "The specified server version is invalid."
             )
         mailbox = emulator.target_mailbox(account, request.impersonate)
         handler = OPERATIONS.get(request.operation)
         if handler is None:
-            raise SoapFault(
+            raise SoapFaultError(
                 "ErrorInvalidRequest",
                 f"The request is invalid: {request.operation} is not supported.",
                 client=True,
@@ -317,7 +322,7 @@ def _busy(operation: str, rule) -> str:
     back_off = str(rule.options["back_off_ms"])
     message = "The server cannot service this request right now. Try again later."
     if rule.options["as_fault"]:
-        raise SoapFault(
+        raise SoapFaultError(
             "ErrorServerBusy", message, values={"BackOffMilliseconds": back_off}
         )
     tail = (

@@ -43,7 +43,7 @@ def _check_index(
 def read_item(element: etree._Element) -> dict:
     """Read a ``t:Contact`` or ``t:DistributionList`` element into an item dict.
 
-    Raises SoapFault (ErrorSchemaValidation) for unknown index keys.
+    Raises SoapFaultError (ErrorSchemaValidation) for unknown index keys.
     """
     item: dict = {}
     if element.tag == t("DistributionList"):
@@ -94,7 +94,7 @@ def _read_property(name: str, child: etree._Element, item: dict) -> None:
 
 
 def _read_date(name: str, text: str) -> str:
-    """The date part of an xs:dateTime; raises SoapFault for anything else."""
+    """The date part of an xs:dateTime; raises SoapFaultError for anything else."""
     value = text.strip()
     try:
         date.fromisoformat(value[:10])
@@ -151,7 +151,7 @@ def _read_members(element) -> list:
 def check_index(uri: str, index: str) -> None:
     """Refuse an index a FieldURI does not have, as schema validation does.
 
-    Raises SoapFault (ErrorSchemaValidation) for such an index.
+    Raises SoapFaultError (ErrorSchemaValidation) for such an index.
     """
     if uri in INDEXED:
         _, allowed, type_name = INDEXED[uri]

@@ -57,7 +57,7 @@ class Profile:
     def check_uri(self, uri: str) -> None:
         """Refuse a FieldURI this release's schema does not have.
 
-        Raises SoapFault ErrorSchemaValidation.
+        Raises SoapFaultError ErrorSchemaValidation.
         """
         if uri in self.refused_uris:
             raise schema_error(

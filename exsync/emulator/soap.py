@@ -46,7 +46,7 @@ def escape(value: str) -> str:
     return value.translate(_ESCAPE)
 
 
-class SoapFault(Exception):
+class SoapFaultError(Exception):
     """A request that Exchange answers with a SOAP fault (HTTP 500)."""
 
     def __init__(
@@ -76,9 +76,9 @@ class ResponseError(Exception):
         self.message = message
 
 
-def schema_error(message: str) -> SoapFault:
+def schema_error(message: str) -> SoapFaultError:
     """Return the fault Exchange gives for a request failing schema validation."""
-    return SoapFault(
+    return SoapFaultError(
         "ErrorSchemaValidation",
         f"The request failed schema validation: {message}",
         client=True,
@@ -99,7 +99,7 @@ class Request:
 def parse_request(data: bytes) -> Request:
     """Parse a SOAP request safely.
 
-    Raises SoapFault for malformed XML, DTDs, a wrong envelope or an empty body.
+    Raises SoapFaultError for malformed XML, DTDs, a wrong envelope or an empty body.
     """
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
         raise schema_error("DTD is prohibited in this XML document.")
@@ -120,7 +120,7 @@ def parse_request(data: bytes) -> Request:
         etree.QName(root).localname == "Envelope"
         and root.tag != f"{{{SOAP_NS}}}Envelope"
     ):
-        raise SoapFault(
+        raise SoapFaultError(
             "VersionMismatch",
             "The envelope is not in the SOAP 1.1 namespace.",
             soap_code="s:VersionMismatch",
@@ -170,13 +170,13 @@ def parse_request(data: bytes) -> Request:
 def _impersonated_address(header: etree._Element) -> str:
     sid = header.find(t("ConnectingSID"))
     if sid is None or len(sid) == 0:
-        raise SoapFault(
+        raise SoapFaultError(
             "ErrorInvalidExchangeImpersonationHeaderData",
             "The ExchangeImpersonation SOAP header has no ConnectingSID.",
         )
     value = (sid[0].text or "").strip()
     if not value:
-        raise SoapFault(
+        raise SoapFaultError(
             "ErrorInvalidExchangeImpersonationHeaderData",
             "The ExchangeImpersonation SOAP header has an empty ConnectingSID.",
         )
@@ -197,7 +197,7 @@ def envelope(header: str, body: str) -> bytes:
     ).encode()
 
 
-def fault_body(fault: SoapFault) -> str:
+def fault_body(fault: SoapFaultError) -> str:
     """Render a SOAP fault the way Exchange shapes it."""
     if fault.soap_code:
         return (

@@ -11,7 +11,7 @@ from exsync.emulator import fields
 from exsync.emulator.directory import Account, Directory
 from exsync.emulator.mailbox import Entry, Mailbox
 from exsync.emulator.profiles import Profile
-from exsync.emulator.soap import Request, ResponseError, SoapFault, t
+from exsync.emulator.soap import Request, ResponseError, SoapFaultError, t
 
 # Distinguished folders: (element, FolderClass, display name, parent).
 FOLDER_INFO = {
@@ -100,7 +100,7 @@ def resolve_folder(call: Call, element: etree._Element) -> tuple[Mailbox, str]:
             "ErrorFolderNotFound",
             "The specified folder could not be found in the store.",
         )
-    raise SoapFault("ErrorInvalidRequest", "The request is invalid.", client=True)
+    raise SoapFaultError("ErrorInvalidRequest", "The request is invalid.", client=True)
 
 
 def _folder_name(mailbox: Mailbox, folder_id: str) -> str | None:
@@ -118,7 +118,7 @@ def folder_id_xml(mailbox: Mailbox, name: str, tag: str = "FolderId") -> str:
 def read_shape(shape: etree._Element | None, profile: Profile) -> frozenset[str]:
     """The FieldURIs an ItemShape asks for (empty for IdOnly)."""
     if shape is None:
-        raise SoapFault(
+        raise SoapFaultError(
             "ErrorSchemaValidation",
             "The request failed schema validation: ItemShape is missing.",
             client=True,
@@ -131,7 +131,7 @@ def read_shape(shape: etree._Element | None, profile: Profile) -> frozenset[str]
     elif base == "AllProperties":
         props = set(fields.ALL_SHAPE)
     else:
-        raise SoapFault(
+        raise SoapFaultError(
             "ErrorSchemaValidation",
             f"The request failed schema validation: BaseShape '{base}' is invalid.",
             client=True,

@@ -109,7 +109,7 @@ def _compare(name: str, value: str, constant: str) -> bool:
 def _page_view(call: Call) -> tuple[int, int, str, ResponseError | None]:
     """The view's (limit, offset, base point, paging error).
 
-    Raises SoapFault ErrorSchemaValidation for what the schema refuses.
+    Raises SoapFaultError ErrorSchemaValidation for what the schema refuses.
     """
     view = call.child("IndexedPageItemView")
     if view is None:
