@@ -18,11 +18,11 @@ from sqlite_utils import Database
 
 from exsync import mapping
 from exsync.addresses import address_key
+from exsync.store.schema import NOW
 
 JSON_COLUMNS = mapping.JSON_FIELDS
 # The synced fields, plus the owner, which only the CRM side has.
 FIELDS = ("owner_operator_id", *mapping.FIELDS)
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 @contextmanager
@@ -103,7 +103,7 @@ def update_contact(db: Database, contact_id: int, fields: dict[str, Any]) -> Non
         return
     assignments = ", ".join(f"{column} = ?" for column in values)
     db.execute(
-        f"UPDATE crm_contacts SET {assignments}, updated_at = {_NOW} WHERE id = ?",
+        f"UPDATE crm_contacts SET {assignments}, updated_at = {NOW} WHERE id = ?",
         [*values.values(), contact_id],
     )
 
@@ -111,7 +111,7 @@ def update_contact(db: Database, contact_id: int, fields: dict[str, Any]) -> Non
 def soft_delete_contact(db: Database, contact_id: int) -> None:
     """Mark the contact deleted, keeping its row (the CRM's own convention)."""
     db.execute(
-        f"UPDATE crm_contacts SET deleted_at = {_NOW}, updated_at = {_NOW} "
+        f"UPDATE crm_contacts SET deleted_at = {NOW}, updated_at = {NOW} "
         "WHERE id = ? AND deleted_at IS NULL",
         [contact_id],
     )

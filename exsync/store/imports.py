@@ -19,9 +19,9 @@ from exsync.addresses import address_key
 from exsync.errors import InputError
 from exsync.operators import OperatorRow, RowProblem
 from exsync.store.operators import operator_in_use
+from exsync.store.schema import NOW
 
 BATCH_ROWS = 2_000
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 @dataclass
@@ -202,7 +202,7 @@ def _merge(db: Database) -> None:
                 id = excluded.id,
                 name = coalesce(nullif(excluded.name, ''), name),
                 contact_sync = excluded.contact_sync,
-                updated_at = {_NOW}
+                updated_at = {NOW}
             WHERE id != excluded.id OR contact_sync != excluded.contact_sync
                OR name != coalesce(nullif(excluded.name, ''), name)"""
     )

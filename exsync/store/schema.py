@@ -32,12 +32,14 @@ migrations = Migrations("exsync")
 # not in this list was written by a newer exsync.
 KNOWN_MIGRATIONS = ("0001_initial", "0002_trim_address_keys")
 
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+# SQL for the current time as the store writes every timestamp: UTC, ISO 8601
+# with milliseconds, so that text order is time order.
+NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 @migrations(name="0001_initial")
 def initial(db: Database) -> None:
-    db.executescript(_INITIAL.replace("{now}", _NOW))
+    db.executescript(_INITIAL.replace("{now}", NOW))
 
 
 _INITIAL = """

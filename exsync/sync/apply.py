@@ -21,11 +21,11 @@ from sqlite_utils import Database
 from exsync.errors import ExsyncError
 from exsync.exchange import Page
 from exsync.mapping import columns_from_record, encode_json
-from exsync.store.contacts import exsync_writes
+from exsync.store.contacts import exsync_writes, soft_delete_contact
+from exsync.store.schema import NOW
 from exsync.sync.plan import COUNTERS, Action, plan_page, plan_sweep
 from exsync.sync.scope import Scope
 
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 # A run never stops for fewer deletes than this, whatever the share: a
 # mailbox of three contacts losing two is not an anomaly worth a page.
 SAFETY_MIN_DELETES = 3
@@ -141,7 +141,7 @@ def save_state(
     db.execute(
         "INSERT INTO sync_state (operator_id, state, phase, walk) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (operator_id) DO UPDATE SET state = excluded.state, "
-        f"phase = excluded.phase, walk = excluded.walk, updated_at = {_NOW}",
+        f"phase = excluded.phase, walk = excluded.walk, updated_at = {NOW}",
         [operator_id, state, phase, walk],
     )
 
@@ -158,7 +158,7 @@ def _apply(db: Database, target: PageTarget, action: Action) -> None:
         _update_contact(db, action)
         db.execute(
             "UPDATE links SET change_key = ?, synced = ?, seen_walk = ?, "
-            f"synced_at = {_NOW} WHERE id = ?",
+            f"synced_at = {NOW} WHERE id = ?",
             [
                 action.change_key,
                 encode_json(action.record),
@@ -167,11 +167,7 @@ def _apply(db: Database, target: PageTarget, action: Action) -> None:
             ],
         )
     elif kind == "delete":
-        db.execute(
-            f"UPDATE crm_contacts SET deleted_at = {_NOW}, updated_at = {_NOW} "
-            "WHERE id = ? AND deleted_at IS NULL",
-            [action.contact_id],
-        )
+        soft_delete_contact(db, action.contact_id)
         db.execute("DELETE FROM links WHERE id = ?", [action.link_id])
     elif kind == "unlink":
         db.execute("DELETE FROM links WHERE id = ?", [action.link_id])
@@ -195,7 +191,7 @@ def _update_contact(db: Database, action: Action) -> None:
     columns = {name: columns[name] for name in action.writes}
     assignments = ", ".join(f"{name} = ?" for name in columns)
     db.execute(
-        f"UPDATE crm_contacts SET {assignments}, updated_at = {_NOW} WHERE id = ?",
+        f"UPDATE crm_contacts SET {assignments}, updated_at = {NOW} WHERE id = ?",
         [*columns.values(), action.contact_id],
     )
 

@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from exsync.config import SyncSettings
 from exsync.exchange import Mailbox, SyncStateInvalidError
 from exsync.report import MailboxReport
+from exsync.store.schema import NOW
 from exsync.sync.apply import (
     WRITE_LOCK,
     DeleteBudget,
@@ -37,8 +38,6 @@ from exsync.sync.apply import (
 from exsync.sync.scope import Scope
 
 log = logging.getLogger(__name__)
-
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 @dataclass(frozen=True)
@@ -186,7 +185,7 @@ def _ensure_state(db: Database, operator_id: str) -> None:
 def _mark(db: Database, operator_id: str, column: str) -> None:
     with WRITE_LOCK:
         db.execute(
-            f"UPDATE sync_state SET {column} = {_NOW} WHERE operator_id = ?",
+            f"UPDATE sync_state SET {column} = {NOW} WHERE operator_id = ?",
             [operator_id],
         )
 
