@@ -113,7 +113,7 @@ def enable_operator(
 def operators(ctx: click.Context, app: AppContext, as_json: bool) -> None:
     """List the operators, or show one with ``operators show EMAIL``.
 
-    exsync operators --json
+    Example: exsync operators --json
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -142,7 +142,7 @@ def operators(ctx: click.Context, app: AppContext, as_json: bool) -> None:
 def show_operator(app: AppContext, email: str, as_json: bool) -> None:
     """Show one operator's profile: contact sync and the Exchange address.
 
-    exsync operators show ann.lee@example.com
+    Example: exsync operators show ann.lee@example.com
     """
     db = open_app_store(load_app_config(app))
     operator = get_operator(db, email)
