@@ -41,7 +41,7 @@ def describe_error(error: BaseException) -> str:
     the error it was raised from when that says something more. The cause
     is kept whole and the rest shortened, so a long wrapper never hides it.
     """
-    chain = chain_of(error)
+    chain = collect_chain(error)
     human = _transport_line(chain)
     if human is not None:
         return _cut(_redact(human), DETAIL_MAX_CHARS)
@@ -147,7 +147,7 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def chain_of(error: BaseException) -> list[BaseException]:
+def collect_chain(error: BaseException) -> list[BaseException]:
     """The error, then the ones it was raised from, outermost first.
 
     An implicit ``__context__`` counts too: exchangelib re-raises transport

@@ -20,7 +20,7 @@ import ssl
 from dataclasses import dataclass
 
 from exsync.errors import ExitCode
-from exsync.errortext import DETAIL_MAX_CHARS, chain_of, describe_error
+from exsync.errortext import DETAIL_MAX_CHARS, collect_chain, describe_error
 
 __all__ = [
     "CATALOGUE",
@@ -264,7 +264,7 @@ def classify(error: BaseException) -> tuple[FailureKind, str]:
 
     Never raises: an error nothing in the catalogue fits is "unexpected".
     """
-    chain = chain_of(error)
+    chain = collect_chain(error)
     code = _explicit_code(chain) or _match(chain, _SPECIFIC)
     if code is None and any(isinstance(link, sqlite3.Error) for link in chain):
         code = "store-error"
