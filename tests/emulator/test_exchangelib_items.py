@@ -55,13 +55,19 @@ def test_update_item_keeps_id_and_rotates_change_key(account):
     assert contact.changekey != old_key
 
 
-def test_update_item_stale_change_key_never_overwrite_raises_conflict(account):
+def _contact_with_stale_change_key(account) -> Contact:
+    # A contact saved twice, holding the change key of the first save.
     contact = Contact(folder=account.contacts, display_name="Kim Lee")
     contact.save()
     stale = contact.changekey
     contact.job_title = "CTO"
     contact.save(update_fields=["job_title"])
     contact._id = contact._id.__class__(contact.id, stale)
+    return contact
+
+
+def test_update_item_stale_change_key_never_overwrite_raises_conflict(account):
+    contact = _contact_with_stale_change_key(account)
     contact.job_title = "CEO"
     with pytest.raises(ErrorIrresolvableConflict):
         contact.save(update_fields=["job_title"], conflict_resolution="NeverOverwrite")
@@ -178,12 +184,7 @@ def test_append_to_body_extends_notes(emulator):
 
 
 def test_update_item_stale_change_key_always_overwrite_applies(account):
-    contact = Contact(folder=account.contacts, display_name="Kim Lee")
-    contact.save()
-    stale = contact.changekey
-    contact.job_title = "CTO"
-    contact.save(update_fields=["job_title"])
-    contact._id = contact._id.__class__(contact.id, stale)
+    contact = _contact_with_stale_change_key(account)
     contact.job_title = "CEO"
     contact.save(update_fields=["job_title"], conflict_resolution="AlwaysOverwrite")
     assert account.contacts.get(id=contact.id).job_title == "CEO"
