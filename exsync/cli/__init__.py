@@ -56,7 +56,8 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext, ensure=True)
 
 
-def _stderr() -> Console:
+def stderr_console() -> Console:
+    """The console errors and warnings go to: stderr, no highlighting, no wrap."""
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -64,7 +65,7 @@ def show_error(error: ExsyncError) -> None:
     """Print an :class:`ExsyncError` as people should see it, on stderr."""
     # Messages quote what people typed and what files hold: never markup.
     # A library's error text may quote a revealed secret: masked as in logs.
-    console = _stderr()
+    console = stderr_console()
     message = hide_secrets(error.message)
     console.print(Text.assemble(("Error:", "bold red"), " ", message))
     for problem in getattr(error, "problems", []):
@@ -96,7 +97,7 @@ class ExsyncGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            _stderr().print("Interrupted.")
+            stderr_console().print("Interrupted.")
             ctx.exit(130)
         except Exception as error:  # noqa: BLE001 - the last resort is the point
             if _verbosity(ctx) > 0:

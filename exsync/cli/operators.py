@@ -13,7 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from exsync.cli import AppContext, config_option, pass_app, verbosity_options
+from exsync.cli import (
+    AppContext,
+    config_option,
+    pass_app,
+    stderr_console,
+    verbosity_options,
+)
 from exsync.cli.context import load_app_config, open_app_store
 from exsync.errors import ExitCode, InputError, UsageError
 from exsync.operators import OperatorsFile
@@ -258,14 +264,14 @@ def _report_dict(report: ImportReport, source: OperatorsFile) -> dict:
 
 
 def _print_warnings(source: OperatorsFile) -> None:
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    errors = stderr_console()
     for warning in source.warnings:
         errors.print(f"Warning: {warning}", markup=False)
 
 
 def _print_report(report: ImportReport, source: OperatorsFile) -> None:
     console = _stdout()
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    errors = stderr_console()
     for problem in report.problems:
         errors.print(f"Skipped {problem}", markup=False)
     title = "Operators import (dry run: nothing written)" if report.dry_run else None
