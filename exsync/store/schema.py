@@ -39,6 +39,7 @@ NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 @migrations(name="0001_initial")
 def initial(db: Database) -> None:
+    """Create the tables, their indexes and the triggers that log CRM changes."""
     db.executescript(_INITIAL.replace("{now}", NOW))
 
 
