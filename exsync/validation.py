@@ -44,7 +44,7 @@ def int_between(low: int, high: int | None = None) -> Parser:
     allowed = f"from {low} to {high}" if high is not None else f"{low} or more"
 
     def parse(value: Any) -> int:
-        if type(value) is not int or value < low or (high and value > high):
+        if type(value) is not int or value < low or (high is not None and value > high):
             raise InvalidValueError(
                 f"{value!r} is not allowed; use a whole number {allowed}"
             )

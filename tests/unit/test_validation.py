@@ -42,6 +42,11 @@ def test_int_between_bool_refused():
         int_between(1, 512)(True)
 
 
+def test_int_between_upper_bound_zero_refuses_one():
+    with pytest.raises(InvalidValueError, match="use a whole number from -5 to 0"):
+        int_between(-5, 0)(1)
+
+
 def test_parse_callable_name_dotted_module_accepted():
     assert parse_callable_name(" acme.rules:skip ") == "acme.rules:skip"
 
