@@ -164,7 +164,7 @@ _INCIDENTS = (
 )
 
 
-def cron_allowance(frequency: timedelta) -> timedelta:
+def _cron_allowance(frequency: timedelta) -> timedelta:
     """How much earlier than ``frequency`` a failure email may go out.
 
     cron starts runs a few seconds early or late and runs last a varying
@@ -180,7 +180,7 @@ def cron_allowance(frequency: timedelta) -> timedelta:
 
 def _due_digests(db: Database, config: Config, now: datetime) -> list[Digest]:
     frequency = timedelta(minutes=config.notifications.frequency_minutes)
-    cutoff = format_stamp(now - frequency + cron_allowance(frequency))
+    cutoff = format_stamp(now - frequency + _cron_allowance(frequency))
     failing = list(
         db.query(
             _INCIDENTS + "WHERE f.resolved_at IS NULL AND f.emailed_at IS NULL "

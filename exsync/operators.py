@@ -198,14 +198,14 @@ class OperatorsFile:
                 ) from None
             if cells is None:
                 break
-            cells = [clean_cell(cell) for cell in cells]
+            cells = [_clean_cell(cell) for cell in cells]
             if columns is None:
                 if any(cells):
-                    columns = map_header(cells, self.warnings)
+                    columns = _map_header(cells, self.warnings)
                 continue
             record += 1
             if any(cells):
-                yield parse_row(cells, columns, record, start)
+                yield _parse_row(cells, columns, record, start)
         if columns is None:
             raise InputError(
                 f"{self.path} is empty: it has no header line",
@@ -268,12 +268,12 @@ class _Lines:
         return text
 
 
-def clean_cell(cell: str) -> str:
+def _clean_cell(cell: str) -> str:
     """Strip spaces (non-breaking ones too) and invisible marks from a cell."""
     return _INVISIBLE.sub("", cell).strip()
 
 
-def map_header(cells: list[str], warnings: list[str]) -> dict[str, int]:
+def _map_header(cells: list[str], warnings: list[str]) -> dict[str, int]:
     """Map each known column to its position in the header ``cells``.
 
     Raises :class:`InputError` when no column holds the address.
@@ -305,7 +305,7 @@ def _unused_warnings(unused: list[str]) -> list[str]:
     return [f"{len(unused)} columns are not used: {listed} and {more} more"]
 
 
-def parse_row(
+def _parse_row(
     cells: list[str], columns: dict[str, int], record: int, line: int
 ) -> OperatorRow | RowProblem:
     """Turn one record's cleaned ``cells`` into a row or a problem."""

@@ -63,7 +63,7 @@ def _context(
     )
 
 
-def render_command(
+def _render_command(
     command: click.Command, path: list[str], parent: click.Context
 ) -> list[str]:
     """Return the roff lines for ``command`` and, for a group, its children."""
@@ -80,7 +80,7 @@ def render_command(
             lines += [".TP", f"\\fB{escape(record[0])}\\fR", escape(record[1])]
     if isinstance(command, click.Group):
         for name in sorted(command.commands):
-            lines += render_command(command.commands[name], [*path, name], ctx)
+            lines += _render_command(command.commands[name], [*path, name], ctx)
     return lines
 
 
@@ -134,7 +134,7 @@ def render_manpage() -> str:
             lines += [".TP", f"\\fB{escape(record[0])}\\fR", escape(record[1])]
     lines.append(".SH COMMANDS")
     for name in sorted(cli.commands):
-        lines += render_command(cli.commands[name], ["exsync", name], ctx)
+        lines += _render_command(cli.commands[name], ["exsync", name], ctx)
     lines += _configuration_section() + _exit_section() + _closing_sections()
     return "\n".join(lines) + "\n"
 

@@ -128,7 +128,7 @@ def _ntlm(scheme: str, value: str, state: AuthState, directory: Directory) -> Ac
             log.info("NTLM authentication failed: malformed Type 3 message")
             raise AuthRequiredError() from None
         account = directory.find_account(user)
-        if account is not None and verify_ntlmv2(
+        if account is not None and _verify_ntlmv2(
             account, user, domain, server_challenge, response
         ):
             state.account = account
@@ -137,7 +137,7 @@ def _ntlm(scheme: str, value: str, state: AuthState, directory: Directory) -> Ac
     raise AuthRequiredError()
 
 
-def verify_ntlmv2(
+def _verify_ntlmv2(
     account: Account, user: str, domain: str, server_challenge: bytes, response: bytes
 ) -> bool:
     """Check an NTLMv2 response against the account's password."""

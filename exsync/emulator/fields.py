@@ -206,7 +206,7 @@ _FIXED = {
 }
 
 
-def render_property(uri: str, item: dict, context: dict) -> str:
+def _render_property(uri: str, item: dict, context: dict) -> str:
     """Render one property of ``item``; empty when the item does not hold it."""
     fixed = _FIXED.get(uri)
     if fixed is not None:
@@ -277,7 +277,7 @@ def render_item(item: dict, item_id: str, change_key: str, props, context: dict)
     tag = "DistributionList" if group else "Contact"
     order = GROUP_ORDER if group else CONTACT_ORDER
     inner = "".join(
-        render_property(uri, item, context) for uri in order if uri in props
+        _render_property(uri, item, context) for uri in order if uri in props
     )
     return (
         f'<t:{tag}><t:ItemId Id="{item_id}" ChangeKey="{change_key}"/>{inner}</t:{tag}>'

@@ -121,7 +121,7 @@ class Mailbox:
 
         Raises ResponseError ErrorInvalidIdMalformed or ErrorItemNotFound.
         """
-        check_item_id(item_id)
+        _check_item_id(item_id)
         with self.lock:
             for folder in self.folders.values():
                 entry = folder.get(item_id)
@@ -201,7 +201,7 @@ class Mailbox:
         return entries[lo:]
 
 
-def check_item_id(item_id: str) -> None:
+def _check_item_id(item_id: str) -> None:
     """Refuse an id that is not one of the emulator's item ids."""
     try:
         raw = base64.b64decode(item_id, validate=True)

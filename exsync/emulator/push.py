@@ -54,7 +54,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def is_watermark(text: str) -> bool:
+def _is_watermark(text: str) -> bool:
     """True for a watermark this emulator handed out."""
     try:
         raw = base64.b64decode(text, validate=True)
@@ -133,7 +133,7 @@ class PushManager:
                 "ErrorInvalidPushSubscriptionUrl",
                 "This emulator only delivers notifications to loopback addresses.",
             )
-        if watermark is not None and not is_watermark(watermark):
+        if watermark is not None and not _is_watermark(watermark):
             raise ResponseError("ErrorInvalidWatermark", "The watermark is invalid.")
         subscription = Subscription(
             id=base64.b64encode(b"EXSUB" + os.urandom(16)).decode(),

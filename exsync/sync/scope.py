@@ -42,7 +42,7 @@ class Scope:
     @classmethod
     def from_settings(cls, settings: SyncSettings) -> Scope:
         """Build the scope, importing the skip rule. Raises :class:`ConfigError`."""
-        rule = load_skip_rule(settings.skip_contact) if settings.skip_contact else None
+        rule = _load_skip_rule(settings.skip_contact) if settings.skip_contact else None
         return cls(settings.category, settings.sync_private, rule)
 
     def includes(self, contact: dict[str, Any]) -> bool:
@@ -77,7 +77,7 @@ class Scope:
         return decision
 
 
-def load_skip_rule(spec: str) -> SkipRule:
+def _load_skip_rule(spec: str) -> SkipRule:
     """Import the ``module:function`` named by ``spec``.
 
     Raises :class:`ConfigError` when it cannot be imported or is not callable.
