@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 
 import pytest
+from configfiles import VALID, problems_of, write
 
 from exsync.config import (
     Config,
@@ -19,28 +19,7 @@ from exsync.config import (
     to_toml_dict,
     write_config,
 )
-from exsync.configcheck import check_config
 from exsync.errors import ConfigError
-
-VALID = """
-[exchange]
-url = "https://mail.example.com/EWS/Exchange.asmx"
-username = "svc-exsync@example.com"
-password = { env = "EXSYNC_PASSWORD" }
-"""
-
-
-def write(tmp_path, text, mode=0o600):
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    path.chmod(mode)
-    return path
-
-
-def problems_of(tmp_path, text, mode=0o600):
-    with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text, mode))
-    return caught.value.problems
 
 
 def test_load_config_minimal_file_fills_defaults(tmp_path):
@@ -165,26 +144,6 @@ def test_load_config_secret_written_inline_refused(tmp_path):
     assert "hunter2" not in "".join(problems)
 
 
-def test_load_config_secret_command_readable_by_others_refused(tmp_path):
-    text = VALID.replace('{ env = "EXSYNC_PASSWORD" }', '{ command = "pass show x" }')
-
-    problems = problems_of(tmp_path, text, mode=0o644)
-
-    assert problems == [
-        f"file: {tmp_path / 'config.toml'} holds a secret command and other "
-        f"users can read or change it (mode 0644); run: chmod 600 "
-        f"{tmp_path / 'config.toml'}"
-    ]
-
-
-def test_load_config_secret_command_private_file_accepted(tmp_path):
-    text = VALID.replace('{ env = "EXSYNC_PASSWORD" }', '{ command = "pass show x" }')
-
-    config = load_config(write(tmp_path, text, mode=0o600))
-
-    assert config.exchange.password == Secret(command="pass show x")
-
-
 def test_load_config_missing_credentials_named(tmp_path):
     text = '[exchange]\nurl = "https://mail.example.com/EWS/Exchange.asmx"\n'
 
@@ -286,21 +245,6 @@ def test_to_toml_dict_mask_hides_command_arguments(tmp_path):
     )
 
 
-def test_load_config_world_writable_file_refused(tmp_path):
-    problems = problems_of(tmp_path, VALID, mode=0o666)
-
-    assert problems == [
-        f"file: {tmp_path / 'config.toml'} can be changed by any user (mode 0666); "
-        f"run: chmod 600 {tmp_path / 'config.toml'}"
-    ]
-
-
-def test_load_config_env_secret_readable_file_accepted(tmp_path):
-    config = load_config(write(tmp_path, VALID, mode=0o644))
-
-    assert config.exchange.password == Secret(env="EXSYNC_PASSWORD")
-
-
 def test_load_config_password_in_url_refused_without_echo(tmp_path):
     text = VALID.replace("https://mail", "https://svc:Hunter2@mail")
 
@@ -377,66 +321,3 @@ def test_load_config_frequency_beyond_a_year_names_the_range(tmp_path):
         "notifications.frequency_minutes: 1000000000000 is not allowed; "
         "use a whole number from 1 to 525600"
     ]
-
-
-SKIP_RULE = VALID + '[sync]\nskip_contact = "rules:skip"\n'
-
-
-def test_check_config_skip_rule_in_file_of_other_user_refused(tmp_path):
-    path = tmp_path / "config.toml"
-
-    with pytest.raises(ConfigError) as caught:
-        check_config(tomllib.loads(SKIP_RULE), path, 0o600, owner=os.geteuid() + 1)
-
-    assert caught.value.problems == [
-        f"file: {path} belongs to another user (uid {os.geteuid() + 1}) and "
-        "names code exsync runs (a secret command or the skip rule); "
-        f"run: chown {os.geteuid()} {path}"
-    ]
-
-
-def test_check_config_env_secret_in_file_of_other_user_accepted(tmp_path):
-    config = check_config(
-        tomllib.loads(VALID), tmp_path / "c.toml", 0o644, owner=os.geteuid() + 1
-    )
-
-    assert config.exchange.username == "svc-exsync@example.com"
-
-
-def test_check_config_root_owned_file_with_skip_rule_accepted(tmp_path):
-    config = check_config(tomllib.loads(SKIP_RULE), tmp_path / "c.toml", 0o600, owner=0)
-
-    assert config.sync.skip_contact == "rules:skip"
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
-def test_load_config_file_given_away_with_secret_command_refused(tmp_path):
-    path = write(tmp_path, VALID.replace('env = "EXSYNC_PASSWORD"', 'command = "x"'))
-    os.chown(path, 65534, 65534)
-
-    found = problems_of_path(path)
-
-    assert found[0].startswith(f"file: {path} belongs to another user (uid 65534)")
-
-
-def problems_of_path(path):
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    return caught.value.problems
-
-
-def test_load_config_skip_rule_in_group_writable_file_refused(tmp_path):
-    path = tmp_path / "config.toml"
-
-    found = problems_of(tmp_path, SKIP_RULE, mode=0o660)
-
-    assert found == [
-        f"file: {path} names a skip rule and other users can change it "
-        f"(mode 0660); run: chmod 600 {path}"
-    ]
-
-
-def test_load_config_skip_rule_in_readable_file_accepted(tmp_path):
-    config = load_config(write(tmp_path, SKIP_RULE, mode=0o644))
-
-    assert config.sync.skip_contact == "rules:skip"
