@@ -18,7 +18,6 @@ from exsync.cli import AppContext, config_option, pass_app, verbosity_options
 from exsync.cli.context import load_app_config
 from exsync.logsetup import log_console
 from exsync.report import MailboxReport, RunReport
-from exsync.sync import run_sync
 
 _SHOWN_COUNTERS = ("created", "updated", "linked", "deleted", "unlinked", "ambiguous")
 # Table headers per counter: every counter when the table fits the
@@ -84,15 +83,23 @@ def sync(
         confirm_deletes=confirm_deletes,
     )
     if as_json:
-        report = run_sync(config, **options)
+        report = _run_sync(config, **options)
         click.echo(json.dumps(report.to_dict(), indent=2))
     elif sys.stdout.isatty() and not app.quiet:
         report = _run_with_progress(config, options)
     else:
-        report = run_sync(config, progress=_plain_progress(app.quiet), **options)
+        report = _run_sync(config, progress=_plain_progress(app.quiet), **options)
         if not app.quiet:
             click.echo(f"{_stamp()} {_summary_line(report)}")
     ctx.exit(int(report.exit_code))
+
+
+def _run_sync(config, **options) -> RunReport:
+    # Imported on use: the engine loads exchangelib, which ``exsync --help``
+    # and the store-only commands should not pay for.
+    from exsync.sync import run_sync
+
+    return run_sync(config, **options)
 
 
 def _run_with_progress(config, options) -> RunReport:
@@ -118,7 +125,7 @@ def _run_with_progress(config, options) -> RunReport:
                     progress.remove_task(task)
                     progress.console.print(_mailbox_line(mailbox), markup=False)
 
-        report = run_sync(config, progress=show, **options)
+        report = _run_sync(config, progress=show, **options)
     print_summary(Console(), report)
     return report
 
