@@ -10,6 +10,7 @@ transaction, which the triggers on ``crm_contacts`` read.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from exsync.sync.scope import Scope
 # mailbox of three contacts losing two is not an anomaly worth a page.
 SAFETY_MIN_DELETES = 3
 WRITE_LOCK = threading.Lock()
+
+log = logging.getLogger(__name__)
 
 
 class DeletesNeedConfirmationError(ExsyncError):
@@ -109,10 +112,32 @@ def commit_page(
                 if a.item_id not in planned
             ]
         budget.spend(sum(1 for a in actions if a.gone))
-        for action in actions:
-            _apply(db, target, action)
+        applied = [(action, _apply(db, target, action)) for action in actions]
         save_state(db, target.operator_id, page.state, target.phase, target.walk)
+    _log_changes(target.operator_id, applied, dry_run)
     return Counter(COUNTERS[action.kind] for action in actions)
+
+
+def _log_changes(operator_id: str, applied: list, dry_run: bool) -> None:
+    """One INFO line per committed change, with ids only: an audit trail.
+
+    Logged once the transaction is over, so a line never names a change
+    that was rolled back by an error (a dry run says "would").
+    """
+    verb = "would " if dry_run else ""
+    for action, contact_id in applied:
+        if action.kind == "touch":
+            continue
+        if dry_run and action.kind == "create":
+            contact_id = "(new)"  # the id it got was rolled back
+        log.info(
+            "mailbox %s: %s%s contact %s (item %s)",
+            operator_id,
+            verb,
+            action.kind,
+            contact_id,
+            action.item_id,
+        )
 
 
 @contextmanager
@@ -146,11 +171,13 @@ def save_state(
     )
 
 
-def _apply(db: Database, target: PageTarget, action: Action) -> None:
+def _apply(db: Database, target: PageTarget, action: Action) -> int | None:
+    """Apply one action; return the CRM contact it concerns, if any."""
     kind = action.kind
     if kind == "create":
         contact_id = _insert_contact(db, target.operator_id, action)
         _insert_link(db, target, action, contact_id)
+        return contact_id
     elif kind == "link":
         _update_contact(db, action)
         _insert_link(db, target, action, action.contact_id)
@@ -171,6 +198,7 @@ def _apply(db: Database, target: PageTarget, action: Action) -> None:
         db.execute("DELETE FROM links WHERE id = ?", [action.link_id])
     elif kind == "unlink":
         db.execute("DELETE FROM links WHERE id = ?", [action.link_id])
+    return action.contact_id
 
 
 def _insert_contact(db: Database, operator_id: str, action: Action) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from exsync.sync import run_sync
@@ -34,3 +35,28 @@ def test_run_sync_origin_row_deleted_by_another_program_still_marks(
     run_sync(config)
 
     assert _origins(db) == {"exsync"}
+
+
+def test_run_sync_logs_each_change_at_info_with_ids_only(emulator, config, db, caplog):
+    owner = emulator.owner(ALICE)
+    item_id = owner.create_contact(contact("Ana Souza", email="ana@x.example"))
+
+    with caplog.at_level(logging.INFO, logger="exsync.sync.apply"):
+        run_sync(config)
+
+    contact_id = db.execute("SELECT id FROM crm_contacts").fetchone()[0]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"mailbox op-alice: create contact {contact_id} (item {item_id})"
+    ]
+    assert "Ana" not in caplog.text and "ana@x.example" not in caplog.text
+
+
+def test_run_sync_dry_run_logs_what_it_would_change(emulator, config, db, caplog):
+    item_id = emulator.owner(ALICE).create_contact(contact("Ana Souza"))
+
+    with caplog.at_level(logging.INFO, logger="exsync.sync.apply"):
+        run_sync(config, dry_run=True)
+
+    assert [r.getMessage() for r in caplog.records] == [
+        f"mailbox op-alice: would create contact (new) (item {item_id})"
+    ]
