@@ -25,14 +25,21 @@ class ExitCode(enum.IntEnum):
 
 
 class ExsyncError(Exception):
-    """An error a person can act on: a message, a hint and an exit code."""
+    """An error a person can act on: a message, a hint and an exit code.
+
+    ``problems`` lists the individual faults behind the message (every
+    invalid setting, every bad record), so that one run reports them all.
+    """
 
     exit_code: ExitCode = ExitCode.PARTIAL
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, problems: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.problems = problems or []
 
 
 class UsageError(ExsyncError):
@@ -42,19 +49,9 @@ class UsageError(ExsyncError):
 
 
 class ConfigError(ExsyncError):
-    """The configuration is missing, unreadable or invalid.
-
-    ``problems`` lists every invalid setting found, so that one run of
-    exsync reports all of them at once.
-    """
+    """The configuration is missing, unreadable or invalid."""
 
     exit_code = ExitCode.CONFIG
-
-    def __init__(
-        self, message: str, hint: str | None = None, problems: list[str] | None = None
-    ) -> None:
-        super().__init__(message, hint)
-        self.problems = problems or []
 
 
 class CredentialError(ConfigError):

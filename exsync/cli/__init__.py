@@ -68,7 +68,7 @@ def show_error(error: ExsyncError) -> None:
     console = stderr_console()
     message = hide_secrets(error.message)
     console.print(Text.assemble(("Error:", "bold red"), " ", message))
-    for problem in getattr(error, "problems", []):
+    for problem in error.problems:
         console.print(f"  - {hide_secrets(problem)}", markup=False)
     if error.hint:
         console.print(Text.assemble(("Hint:", "dim"), " ", hide_secrets(error.hint)))

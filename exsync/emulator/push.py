@@ -194,7 +194,8 @@ class PushManager:
                         continue
                     if not subscription.wake.wait(idle):
                         pending = [
-                            "<t:StatusEvent><t:Watermark>{wm}</t:Watermark></t:StatusEvent>"
+                            "<t:StatusEvent><t:Watermark>{wm}</t:Watermark>"
+                            "</t:StatusEvent>"
                         ]
                     continue
             body = self._notification(subscription, pending, bool(subscription.events))

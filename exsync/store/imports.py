@@ -75,14 +75,13 @@ def import_operators(
 def _refusal(report: ImportReport) -> InputError:
     report.problems.sort(key=lambda problem: problem.record)
     count = len(report.problems)
-    error = InputError(
+    return InputError(
         f"{count} of {report.records} records {'is' if count == 1 else 'are'} "
         "invalid; nothing was imported",
         hint="fix the records named above, or pass --skip-invalid to import "
         "the others.",
+        problems=[str(problem) for problem in report.problems],
     )
-    error.problems = [str(problem) for problem in report.problems]  # type: ignore[attr-defined]
-    return error
 
 
 def _stage(db: Database, rows: Iterable, report: ImportReport) -> None:

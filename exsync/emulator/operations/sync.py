@@ -95,7 +95,8 @@ def sync_folder_items(call: Call) -> str:
     state = encode_state(secret, where)
     content = (
         f"<m:SyncState>{state}</m:SyncState>"
-        f"<m:IncludesLastItemInRange>{render_bool(complete)}</m:IncludesLastItemInRange>"
+        "<m:IncludesLastItemInRange>"
+        f"{render_bool(complete)}</m:IncludesLastItemInRange>"
         f"<m:Changes>{''.join(changes)}</m:Changes>"
     )
     return response_body(
