@@ -7,23 +7,11 @@ import json
 import pytest
 
 from exsync.cli import cli
-from exsync.store import open_store
 from exsync.store.contacts import insert_contact, soft_delete_contact
-from exsync.store.operators import upsert_operator
-
-from .emulated import write_offline_config
 
 
 @pytest.fixture
-def config_path(tmp_path):
-    return write_offline_config(tmp_path)
-
-
-@pytest.fixture
-def contact_ids(tmp_path, config_path):
-    db = open_store(tmp_path / "exsync.db")
-    upsert_operator(db, email="ann@example.com", operator_id="op-ann")
-    upsert_operator(db, email="ben@example.com", operator_id="op-ben")
+def contact_ids(db):
     ids = {
         "Zoë Brandt": insert_contact(
             db,
@@ -48,7 +36,6 @@ def contact_ids(tmp_path, config_path):
         ),
     }
     soft_delete_contact(db, ids["Old Friend"])
-    db.close()
     return ids
 
 

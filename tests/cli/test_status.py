@@ -7,29 +7,9 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import pytest
-
 from exsync.cli import cli
 from exsync.failures import CATALOGUE
 from exsync.notify import format_stamp, record_outcome
-from exsync.store import open_store
-from exsync.store.operators import upsert_operator
-
-from .emulated import write_offline_config
-
-
-@pytest.fixture
-def config_path(tmp_path):
-    return write_offline_config(tmp_path)
-
-
-@pytest.fixture
-def db(tmp_path, config_path):
-    store = open_store(tmp_path / "exsync.db")
-    upsert_operator(store, email="ann@example.com", operator_id="op-ann")
-    upsert_operator(store, email="ben@example.com", operator_id="op-ben")
-    yield store
-    store.close()
 
 
 def _synced(db, operator_id: str, contacts: int, at: datetime) -> None:
