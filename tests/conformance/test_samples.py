@@ -162,7 +162,10 @@ def test_replay_createitem_in_search_folders_is_refused_as_sample(
 
     answer = _replay(emulator, samples_dir, name)
 
-    expected = f"{CONTACTS}/createitem_04_response_ErrorCannotCreateContactInNonContactFolder.xml"  # noqa: E501
+    expected = (
+        f"{CONTACTS}/createitem_04_response_"
+        "ErrorCannotCreateContactInNonContactFolder.xml"
+    )
     _assert_like_sample(answer, samples_dir, expected)
 
 
